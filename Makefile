@@ -1,0 +1,42 @@
+# Two commands on a fresh machine with Python 3.11+: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test check lint typecheck bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/safety-rules check rules/
+	$(BIN)/safety-rules assess examples/enterprises/*.yaml --as-of 2017-09-05
+	$(BIN)/safety-rules assess examples/enterprises/*.yaml --as-of 2024-06-01
+	$(BIN)/safety-rules questions examples/enterprises/linyi-ammonia-cold-store.yaml --as-of 2024-06-01
+	$(BIN)/safety-rules experts match examples/cases/cases.yaml
+
+test: $(STAMP)
+	$(BIN)/safety-rules check rules/
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/matching.py
+
+bench-quick: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/engine.py --quick
+	$(BIN)/python benchmarks/matching.py --quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .hypothesis build src/*.egg-info

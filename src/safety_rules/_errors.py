@@ -1,0 +1,178 @@
+"""Every error the library raises, in one tree.
+
+All of them derive from :class:`SafetyRulesError` and carry structured context
+(``path``, ``line``, ``rule_id``, ``fact`` and whatever else applies) so that a
+caller can point at the exact place in a file, and so that ``safety-rules check``
+can print each one as ``path:line: rule-id: message``.
+
+    SafetyRulesError
+    ├── InputError                  input that the library cannot accept
+    │   ├── YamlError               not readable as YAML: syntax, duplicate key, too large,
+    │   │                           aliases that expand hugely, nesting too deep, unsafe tag
+    │   ├── SchemaError             readable YAML that does not fit the file format:
+    │   │                           unknown key, missing key, wrong type or value
+    │   ├── ExpressionError         a condition: bad syntax, a construct outside the language,
+    │   │                           an undeclared fact, a type or unit mismatch
+    │   └── FactError               enterprise facts: unknown fact, wrong type, value outside
+    │                               an enum, bad record field
+    ├── RulebookError               a rulebook that fails validation; ``.problems`` holds every
+    │                               problem found in one run, not just the first
+    ├── NotFoundError               a rule, fact, expert or record id that does not exist
+    │                               (with a "did you mean")
+    ├── MatchingError               an expert-matching request that cannot be processed
+    └── EvaluationLogError          the outcome-evaluation log cannot be read or written
+        └── LogIntegrityError       the hash chain is broken: a record was altered, removed
+                                    or reordered
+
+Messages are English; Chinese appears only where it quotes data (labels, titles,
+citations).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """The closest candidate to ``name``, or ``None`` if nothing is close."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while validating; rendered as ``path:line: rule-id: message``."""
+
+    message: str
+    path: str | None = None
+    line: int | None = None
+    rule_id: str | None = None
+    fact: str | None = None
+    code: str = "error"
+
+    def __str__(self) -> str:
+        where = self.path or "<input>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        parts = [where]
+        if self.rule_id:
+            parts.append(self.rule_id)
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class SafetyRulesError(Exception):
+    """Base of every error raised by ``safety_rules``.
+
+    ``context`` holds the structured location of the problem; the common keys are
+    also attributes (``path``, ``line``, ``rule_id``, ``fact``, ``suggestion``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        rule_id: str | None = None,
+        fact: str | None = None,
+        suggestion: str | None = None,
+        **context: Any,
+    ) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.rule_id = rule_id
+        self.fact = fact
+        self.suggestion = suggestion
+        self.context: dict[str, Any] = {
+            "path": self.path,
+            "line": line,
+            "rule_id": rule_id,
+            "fact": fact,
+            "suggestion": suggestion,
+            **context,
+        }
+        super().__init__(str(self.problem()))
+
+    def problem(self) -> Problem:
+        message = self.message
+        if self.suggestion and "did you mean" not in message:
+            message = f"{message} (did you mean {self.suggestion!r}?)"
+        return Problem(
+            message=message,
+            path=self.path,
+            line=self.line,
+            rule_id=self.rule_id,
+            fact=self.fact,
+            code=type(self).__name__,
+        )
+
+    def located(self, *, path: str | Path | None = None, line: int | None = None,
+                rule_id: str | None = None) -> SafetyRulesError:
+        """A copy with missing location fields filled in (existing ones win)."""
+        extra = {k: v for k, v in self.context.items()
+                 if k not in {"path", "line", "rule_id", "fact", "suggestion"}}
+        return type(self)(
+            self.message,
+            path=self.path or (str(path) if path is not None else None),
+            line=self.line if self.line is not None else line,
+            rule_id=self.rule_id or rule_id,
+            fact=self.fact,
+            suggestion=self.suggestion,
+            **extra,
+        )
+
+
+class InputError(SafetyRulesError):
+    """Input the library cannot accept."""
+
+
+class YamlError(InputError):
+    """A file that cannot be read as YAML."""
+
+
+class SchemaError(InputError):
+    """Well-formed YAML that does not fit the file format."""
+
+
+class ExpressionError(InputError):
+    """A condition that is not a valid expression of the condition language."""
+
+
+class FactError(InputError):
+    """Enterprise facts that do not fit the fact catalog."""
+
+
+class NotFoundError(SafetyRulesError):
+    """An id that names nothing."""
+
+
+class MatchingError(SafetyRulesError):
+    """An expert-matching request that cannot be processed."""
+
+
+class EvaluationLogError(SafetyRulesError):
+    """The outcome-evaluation log cannot be read or written."""
+
+
+class LogIntegrityError(EvaluationLogError):
+    """The evaluation log's hash chain does not verify."""
+
+
+class RulebookError(SafetyRulesError):
+    """A rulebook that fails validation; ``problems`` lists all of them."""
+
+    def __init__(self, problems: Sequence[Problem], *, path: str | Path | None = None) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        head = "\n".join(str(p) for p in self.problems[:20])
+        more = f"\n... and {count - 20} more" if count > 20 else ""
+        super().__init__(f"{count} problem(s) in the rulebook:\n{head}{more}", path=path)
+
+    def __str__(self) -> str:
+        return self.message

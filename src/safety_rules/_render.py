@@ -1,0 +1,180 @@
+"""Human-readable output: rich tables for the terminal, and Markdown for reports.
+
+JSON output is not made here: it is the pydantic models' own JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ._results import Assessment, Finding, Question, RuleExplanation
+
+SEVERITY_LABEL = {"major_hazard": "重大事故隐患", "violation": "违法行为"}
+
+
+def deadline_text(deadline: Any) -> str:
+    return "立即" if deadline == "immediate" else f"{deadline}日内"
+
+
+def yuan(amount: int) -> str:
+    return f"{amount // 10000}万元" if amount and amount % 10000 == 0 else f"{amount}元"
+
+
+def sanction_text(f: Finding) -> str:
+    s = f.sanction
+    if s is None:
+        return ""
+    parts = []
+    if s.fine_yuan:
+        rng = f"{yuan(s.fine_yuan.min)}–{yuan(s.fine_yuan.max)}" if s.fine_yuan.min else f"{yuan(s.fine_yuan.max)}以下"
+        parts.append(("可处" if s.discretionary else "处") + rng)
+    if s.overdue_fine_yuan:
+        parts.append(f"逾期/拒不改正 {yuan(s.overdue_fine_yuan.min)}–{yuan(s.overdue_fine_yuan.max)}")
+    if s.individual_fine_yuan:
+        parts.append(f"责任人员 {yuan(s.individual_fine_yuan.min)}–{yuan(s.individual_fine_yuan.max)}")
+    if s.suspension:
+        parts.append("可责令停产停业整顿")
+    return "；".join(parts)
+
+
+def value_text(value: Any) -> str:
+    if value is None:
+        return "未知"
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    if isinstance(value, list):
+        return f"{len(value)}条记录"
+    return str(value)
+
+
+# ------------------------------------------------------------------ terminal
+
+
+def assessment_renderable(a: Assessment) -> RenderableType:
+    c = a.counts
+    head = Text()
+    head.append(f"{a.enterprise_name or ''} {a.enterprise_id or ''}".strip() or "(unnamed)", style="bold")
+    head.append(f"   检查日期 {a.as_of}   规则库 {a.rulebook_version}\n")
+    head.append(f"重大事故隐患 {c.major_hazards}", style="bold red" if c.major_hazards else "")
+    head.append(f" · 违法行为 {c.violations}", style="yellow" if c.violations else "")
+    head.append(f" · 待查明 {c.undetermined} · 符合 {c.compliant} · 不适用 {c.not_applicable}"
+                f" · 当日无有效版本 {c.not_in_force}")
+    parts: list[RenderableType] = [head]
+    if a.findings:
+        t = Table(box=box.SIMPLE_HEAVY, show_lines=True, expand=True)
+        t.add_column("类别", no_wrap=True)
+        t.add_column("规则 / 版本")
+        t.add_column("问题与依据", ratio=3)
+        t.add_column("整改", ratio=1)
+        for f in a.findings:
+            cites = "\n".join(f"· {c.text}" for c in f.citations)
+            why = "; ".join(f"{r.condition} = {value_text(r.value)}" for r in f.explanation)
+            body = f"{f.title}\n{cites}\n判定: {why}"
+            if not f.source_checked:
+                body += "\n[条文未核对 source_checked: false]"
+            sanction = sanction_text(f)
+            t.add_row(Text(SEVERITY_LABEL[f.severity], style="bold red" if f.severity == "major_hazard"
+                           else "yellow"), f"{f.rule_id}\n@{f.rule_version}", body,
+                      deadline_text(f.rectification.deadline) + (f"\n{sanction}" if sanction else ""))
+        parts.append(t)
+    if a.undetermined:
+        t = Table(title="待查明（缺少事实，不能视为符合）", box=box.SIMPLE, expand=True)
+        t.add_column("规则")
+        t.add_column("类别", no_wrap=True)
+        t.add_column("缺少的事实", ratio=2)
+        for u in a.undetermined:
+            t.add_row(f"{u.rule_id}@{u.rule_version}", SEVERITY_LABEL[u.severity], ", ".join(u.missing_facts))
+        parts.append(t)
+    return Panel(Group(*parts), expand=True)
+
+
+def questions_renderable(questions: Sequence[Question], title: str) -> RenderableType:
+    t = Table(title=title, box=box.SIMPLE, expand=True)
+    t.add_column("#", justify="right")
+    t.add_column("事实")
+    t.add_column("问题", ratio=3)
+    t.add_column("重大隐患规则", justify="right")
+    t.add_column("规则数", justify="right")
+    for i, q in enumerate(questions, 1):
+        t.add_row(str(i), f"{q.label}\n{q.fact}", q.question, str(len(q.major_hazard_rules)), str(len(q.rules)))
+    return t
+
+
+def explanation_renderable(e: RuleExplanation) -> RenderableType:
+    head = Text()
+    head.append(f"{e.rule_id}  {e.title}\n", style="bold")
+    head.append(f"行业 {e.industry}   适用条件 {e.applies_to or '（全部）'}   文件 {e.path}\n")
+    if e.replaces:
+        head.append(f"替代 {', '.join(e.replaces)}\n")
+    if e.replaced_by:
+        head.append(f"被替代 {', '.join(e.replaced_by)}\n")
+    parts: list[RenderableType] = [head]
+    for v in e.versions:
+        mark = f" ← {e.as_of} 有效" if v.in_force else ""
+        window = f"{v.effective_from} 至 {v.effective_to or '今'}"
+        text = Text()
+        text.append(f"版本 {v.version}  {window}  {SEVERITY_LABEL[v.severity]}{mark}\n",
+                    style="bold green" if v.in_force else "bold")
+        text.append(f"条件: {v.when}\n")
+        for c in v.citations:
+            text.append(f"· {c.text}" + ("" if c.source_checked else " [未核对]") + "\n")
+        text.append(f"整改: {deadline_text(v.rectification.deadline)} — {v.rectification.hint}\n")
+        parts.append(text)
+    return Panel(Group(*parts))
+
+
+# ------------------------------------------------------------------ markdown
+
+
+def _md_cell(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", "<br>")
+
+
+def assessment_markdown(a: Assessment) -> str:
+    c = a.counts
+    lines = [f"## {a.enterprise_name or ''} {a.enterprise_id or ''}".rstrip(), "",
+             f"检查日期 {a.as_of} · 规则库 {a.rulebook_version} · 重大事故隐患 {c.major_hazards} · "
+             f"违法行为 {c.violations} · 待查明 {c.undetermined} · 符合 {c.compliant} · 不适用 {c.not_applicable}",
+             ""]
+    if a.findings:
+        lines += ["| 类别 | 规则 | 问题 | 依据（检查日有效） | 整改 |", "|---|---|---|---|---|"]
+        for f in a.findings:
+            cites = "<br>".join(_md_cell(x.text) for x in f.citations)
+            lines.append(f"| {SEVERITY_LABEL[f.severity]} | `{f.rule_id}`@{f.rule_version} | "
+                         f"{_md_cell(f.title)} | {cites} | {deadline_text(f.rectification.deadline)} |")
+        lines.append("")
+    if a.undetermined:
+        lines += ["待查明：", ""]
+        for u in a.undetermined:
+            lines.append(f"- `{u.rule_id}`@{u.rule_version}（{SEVERITY_LABEL[u.severity]}）缺少："
+                         + "、".join(f"`{m}`" for m in u.missing_facts))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def questions_markdown(questions: Sequence[Question]) -> str:
+    lines = ["| # | 事实 | 问题 | 重大隐患规则 | 规则数 |", "|---|---|---|---|---|"]
+    for i, q in enumerate(questions, 1):
+        lines.append(f"| {i} | {_md_cell(q.label)} `{q.fact}` | {_md_cell(q.question)} | "
+                     f"{len(q.major_hazard_rules)} | {len(q.rules)} |")
+    return "\n".join(lines) + "\n"
+
+
+def explanation_markdown(e: RuleExplanation) -> str:
+    lines = [f"## `{e.rule_id}` {e.title}", "", f"适用条件：`{e.applies_to or '（全部）'}`", ""]
+    for v in e.versions:
+        mark = f"（{e.as_of} 有效）" if v.in_force else ""
+        lines += [f"### 版本 {v.version}：{v.effective_from} 至 {v.effective_to or '今'} "
+                  f"{SEVERITY_LABEL[v.severity]}{mark}", "", f"条件：`{v.when}`", ""]
+        lines += [f"- {c.text}" for c in v.citations]
+        lines += ["", f"整改：{deadline_text(v.rectification.deadline)} — {v.rectification.hint}", ""]
+    return "\n".join(lines)

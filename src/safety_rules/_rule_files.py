@@ -1,0 +1,131 @@
+"""The file formats the standards team edits: rule lineages and ``rulebook.yaml``.
+
+One YAML file per lineage: one duty or hazard item followed through its
+editions. Unknown keys are errors everywhere (``extra="forbid"``); the JSON
+Schema of these models is what ``safety-rules schema`` prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+RULE_ID = re.compile(r"^[a-z]+\.[a-z0-9][a-z0-9-]*$")
+
+Severity = Literal["major_hazard", "violation"]
+Expectation = Literal["violated", "compliant", "undetermined", "not_applicable"]
+Role = Literal["defines", "duty", "penalty", "basis"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CitationRef(_Strict):
+    """A reference into the law and standard catalog."""
+
+    document: str = Field(description="document id in rules/law/")
+    provision: str = Field(description="provision id within that document")
+    role: Role = Field(default="duty", description="defines: the standard's item; duty: the article "
+                       "imposing the duty; penalty: the article setting the sanction; basis: other")
+
+
+class Source(_Strict):
+    """Where the rule version's wording comes from."""
+
+    document: str
+    provision: str
+    source_checked: bool = Field(description="true only if the wording and numbers were checked "
+                                 "against the text of the document")
+    note: str | None = None
+
+
+class Rectification(_Strict):
+    deadline: Literal["immediate"] | int = Field(
+        description="'immediate' or a number of days to rectify")
+    hint: str = Field(min_length=1, description="整改要求（中文）")
+
+    @field_validator("deadline")
+    @classmethod
+    def _positive(cls, v: Any) -> Any:
+        if isinstance(v, int) and v < 1:
+            raise ValueError("a deadline in days must be at least 1")
+        return v
+
+
+class Example(_Strict):
+    """Facts and the outcome the rule version must give for them."""
+
+    name: str = Field(min_length=1)
+    facts: dict[str, Any] = Field(default_factory=dict)
+    expect: Expectation
+    missing: list[str] | None = Field(default=None, description="undetermined only: the facts "
+                                      "that would decide it, exactly")
+    as_of: dt.date | None = Field(default=None, description="default: the version's effective_from")
+
+    @model_validator(mode="after")
+    def _missing_only_when_undetermined(self) -> Example:
+        if self.missing is not None and self.expect != "undetermined":
+            raise ValueError("'missing' is only for examples that expect 'undetermined'")
+        return self
+
+
+class RuleVersion(_Strict):
+    version: str = Field(description="label, unique within the lineage")
+    effective_from: dt.date
+    effective_to: dt.date | None = Field(default=None, description="inclusive; default: the day "
+                                         "before the next version starts, or open")
+    severity: Severity
+    when: str = Field(description="the condition that constitutes the violation")
+    source: Source
+    citations: list[CitationRef] = Field(min_length=1)
+    rectification: Rectification
+    examples: list[Example] = Field(min_length=2)
+    note: str | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _label(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
+class RuleFile(_Strict):
+    id: str = Field(description="stable id, <industry>.<name>; never reused for another meaning")
+    industry: str
+    title: str = Field(min_length=1, description="中文标题")
+    applies_to: str | None = Field(default=None, description="which enterprises the rule concerns; "
+                                   "when false the rule is reported as not applicable")
+    replaces: list[str] = Field(default_factory=list)
+    replaced_by: list[str] = Field(default_factory=list)
+    versions: list[RuleVersion] = Field(min_length=1)
+    note: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not RULE_ID.match(v):
+            raise ValueError(f"rule id {v!r} must look like 'industry.some-name' "
+                             "(lower-case letters, digits, '-')")
+        return v
+
+
+class Industry(_Strict):
+    title: str
+
+
+class RulebookFile(_Strict):
+    """``rules/rulebook.yaml``."""
+
+    name: str
+    version: str = Field(description="the rulebook's version; every finding carries it")
+    industries: dict[str, Industry]
+    retired_ids: list[str] = Field(default_factory=list, description="ids withdrawn for good; "
+                                   "no rule may use them again")
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _label(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v

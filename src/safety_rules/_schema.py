@@ -1,0 +1,33 @@
+"""JSON Schema of every file format, for editors' autocompletion and validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from ._enterprise import EnterpriseFile
+from ._facts import FactCatalogFile
+from ._law import LawDocument
+from ._rule_files import RuleFile, RulebookFile
+
+FORMATS: dict[str, type[BaseModel]] = {
+    "rule": RuleFile,
+    "facts": FactCatalogFile,
+    "law": LawDocument,
+    "rulebook": RulebookFile,
+    "enterprise": EnterpriseFile,
+}
+
+
+def register(name: str, model: type[BaseModel]) -> None:
+    """Add a file format (the expert registry adds its own)."""
+    FORMATS[name] = model
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    model = FORMATS[kind]
+    schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema.setdefault("title", model.__name__)
+    return schema
