@@ -23,7 +23,7 @@ from ._schema import FORMATS, json_schema
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="China's work-safety inspection standards as versioned, testable rules.")
 
-out = Console(soft_wrap=False)
+out = Console(soft_wrap=True)  # let the terminal wrap: rich breaks Chinese text badly
 err = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -117,7 +117,7 @@ def assess(
         sys.stdout.write("\n".join(_render.assessment_markdown(r) for r in results))
     else:
         for r in results:
-            out.print(_render.assessment_renderable(r))
+            out.print(_render.assessment_renderable(r, book.facts.label))
 
 
 @app.command()

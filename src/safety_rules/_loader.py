@@ -66,12 +66,19 @@ def _yaml_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
 
 
+class _Unreadable:
+    """Marks a file whose YAML could not be read (its problem is already reported)."""
+
+
+UNREADABLE: Any = _Unreadable()
+
+
 def _read(path: Path, problems: list[Problem]) -> Any:
     try:
         return load_yaml(path)
     except SafetyRulesError as exc:
         problems.append(exc.problem())
-        return None
+        return UNREADABLE
 
 
 def _expression_problem(exc: ExpressionError, raw: Any, key: str, path: str,
@@ -98,7 +105,10 @@ def load_parts(root: str | Path) -> tuple[Parts | None, list[Problem]]:
     if not rb_path.exists():
         return None, [Problem(f"missing {RULEBOOK_FILE}: every rulebook root needs one "
                               "(name, version, industries)", path=str(rb_path))]
-    rulebook, found = validate(RulebookFile, _read(rb_path, problems), path=str(rb_path))
+    raw_rulebook = _read(rb_path, problems)
+    if raw_rulebook is UNREADABLE:
+        return None, problems
+    rulebook, found = validate(RulebookFile, raw_rulebook, path=str(rb_path))
     problems += found
     if rulebook is None:
         return None, problems
@@ -136,6 +146,8 @@ def _load_facts(directory: Path, problems: list[Problem]) -> tuple[FactCatalog, 
     else:
         for path in _yaml_files(directory):
             raw = _read(path, problems)
+            if raw is UNREADABLE:
+                continue
             model, found = validate(FactCatalogFile, raw, path=str(path))
             problems += found
             if model is None:
@@ -199,6 +211,8 @@ def _load_law(directory: Path, problems: list[Problem]) -> LawCatalog:
         return LawCatalog({})
     for path in _yaml_files(directory):
         raw = _read(path, problems)
+        if raw is UNREADABLE:
+            continue
         doc, found = validate(LawDocument, raw, path=str(path))
         problems += found
         if doc is None:
@@ -244,6 +258,8 @@ def _load_lineages(root: Path, rulebook: RulebookFile, facts: FactCatalog, law: 
 def _load_lineage(path: Path, industry: str, rulebook: RulebookFile, facts: FactCatalog,
                   law: LawCatalog, problems: list[Problem]) -> LoadedLineage | None:
     raw = _read(path, problems)
+    if raw is UNREADABLE:
+        return None
     rule_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
     spec, found = validate(RuleFile, raw, path=str(path), rule_id=rule_id)
     problems += found
@@ -272,15 +288,16 @@ def _load_lineage(path: Path, industry: str, rulebook: RulebookFile, facts: Fact
             problems.append(_expression_problem(exc, raw, "applies_to", p, spec.id))
 
     raw_versions: YamlSequence = raw["versions"]
+    versions_line = raw.key_lines.get("versions")
     starts = [v.effective_from for v in spec.versions]
     if starts != sorted(starts):
-        problem("versions must be listed in order of effective_from", raw_versions.line)
+        problem("versions must be listed in order of effective_from", versions_line)
     labels = [v.version for v in spec.versions]
     for dup in sorted({x for x in labels if labels.count(x) > 1}):
-        problem(f"version label {dup!r} is used twice", raw_versions.line)
+        problem(f"version label {dup!r} is used twice", versions_line)
     windows = effective_windows([(v.effective_from, v.effective_to) for v in spec.versions])
     for message in overlaps_and_gaps(windows):
-        problem(f"versions: {message}", raw_versions.line)
+        problem(f"versions: {message}", versions_line)
 
     versions = []
     for i, (version, window) in enumerate(zip(spec.versions, windows, strict=True)):
@@ -346,6 +363,7 @@ def _check_lineage_graph(lineages: Mapping[str, LoadedLineage], problems: list[P
                     problems.append(Problem(f"{key} names {target!r}, but {target} does not list "
                                             f"{lid!r} in its {back_key}", path=lin.path, line=line,
                                             rule_id=lid))
+                    continue  # a one-sided link is not an edge: it would only add follow-on problems
                 old, new = (target, lid) if key == "replaces" else (lid, target)
                 graph.add_edge(old, new)
     for cycle in nx.simple_cycles(graph):

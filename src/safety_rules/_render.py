@@ -5,18 +5,18 @@ JSON output is not made here: it is the pydantic models' own JSON.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
-from rich.table import Table
+from rich.rule import Rule
 from rich.text import Text
 
 from ._results import Assessment, Finding, Question, RuleExplanation
 
 SEVERITY_LABEL = {"major_hazard": "重大事故隐患", "violation": "违法行为"}
+ROLE_LABEL = {"defines": "判定", "duty": "义务", "penalty": "罚则", "basis": "相关"}
 
 
 def deadline_text(deadline: Any) -> str:
@@ -59,53 +59,55 @@ def value_text(value: Any) -> str:
 # ------------------------------------------------------------------ terminal
 
 
-def assessment_renderable(a: Assessment) -> RenderableType:
+def _fact_names(facts: dict[str, Any], labels: Callable[[str], str]) -> str:
+    return "，".join(f"{labels(k)}={value_text(v)}" for k, v in facts.items())
+
+
+def assessment_renderable(a: Assessment, labels: Callable[[str], str] = str) -> RenderableType:
+    """One enterprise as a block of text; ``labels`` maps a fact id to its Chinese label."""
     c = a.counts
-    head = Text()
-    head.append(f"{a.enterprise_name or ''} {a.enterprise_id or ''}".strip() or "(unnamed)", style="bold")
-    head.append(f"   检查日期 {a.as_of}   规则库 {a.rulebook_version}\n")
-    head.append(f"重大事故隐患 {c.major_hazards}", style="bold red" if c.major_hazards else "")
-    head.append(f" · 违法行为 {c.violations}", style="yellow" if c.violations else "")
-    head.append(f" · 待查明 {c.undetermined} · 符合 {c.compliant} · 不适用 {c.not_applicable}"
-                f" · 当日无有效版本 {c.not_in_force}")
-    parts: list[RenderableType] = [head]
-    if a.findings:
-        t = Table(box=box.SIMPLE_HEAVY, show_lines=True, expand=True)
-        t.add_column("类别", no_wrap=True)
-        t.add_column("规则 / 版本")
-        t.add_column("问题与依据", ratio=3)
-        t.add_column("整改", ratio=1)
-        for f in a.findings:
-            cites = "\n".join(f"· {c.text}" for c in f.citations)
-            why = "; ".join(f"{r.condition} = {value_text(r.value)}" for r in f.explanation)
-            body = f"{f.title}\n{cites}\n判定: {why}"
-            if not f.source_checked:
-                body += "\n[条文未核对 source_checked: false]"
-            sanction = sanction_text(f)
-            t.add_row(Text(SEVERITY_LABEL[f.severity], style="bold red" if f.severity == "major_hazard"
-                           else "yellow"), f"{f.rule_id}\n@{f.rule_version}", body,
-                      deadline_text(f.rectification.deadline) + (f"\n{sanction}" if sanction else ""))
-        parts.append(t)
+    t = Text()
+    t.append(f"{a.enterprise_name or ''} {a.enterprise_id or ''}".strip() or "(unnamed)", style="bold")
+    t.append(f"  检查日期 {a.as_of}  规则库 {a.rulebook_version}\n")
+    t.append(f"重大事故隐患 {c.major_hazards}", style="bold red" if c.major_hazards else "")
+    t.append(" · ")
+    t.append(f"违法行为 {c.violations}", style="yellow" if c.violations else "")
+    t.append(f" · 待查明 {c.undetermined} · 符合 {c.compliant} · 不适用 {c.not_applicable}"
+             f" · 当日无有效版本 {c.not_in_force}\n")
+    for f in a.findings:
+        t.append("\n")
+        t.append(f"[{SEVERITY_LABEL[f.severity]}]", style="bold red" if f.severity == "major_hazard" else "yellow")
+        t.append(f" {f.title}\n", style="bold")
+        t.append(f"  规则  {f.rule_id} 版本 {f.rule_version}")
+        t.append("" if f.source_checked else "（条文未核对）", style="dim")
+        t.append("\n")
+        for i, cite in enumerate(f.citations):
+            t.append(("  依据  " if i == 0 else "        ") + f"[{ROLE_LABEL.get(cite.role, cite.role)}] "
+                     + cite.text + "\n")
+        for i, r in enumerate(f.explanation):
+            t.append(("  判定  " if i == 0 else "        ") + f"{r.condition}  → {value_text(r.value)}")
+            if r.facts:
+                t.append(f"（{_fact_names(r.facts, labels)}）", style="dim")
+            t.append("\n")
+        if f.sanction:
+            t.append(f"  罚则  {f.sanction.summary}\n")
+        t.append(f"  整改  {deadline_text(f.rectification.deadline)}：{f.rectification.hint}\n")
     if a.undetermined:
-        t = Table(title="待查明（缺少事实，不能视为符合）", box=box.SIMPLE, expand=True)
-        t.add_column("规则")
-        t.add_column("类别", no_wrap=True)
-        t.add_column("缺少的事实", ratio=2)
+        t.append("\n待查明（缺少事实，不能视为符合）\n", style="bold")
         for u in a.undetermined:
-            t.add_row(f"{u.rule_id}@{u.rule_version}", SEVERITY_LABEL[u.severity], ", ".join(u.missing_facts))
-        parts.append(t)
-    return Panel(Group(*parts), expand=True)
+            t.append(f"  {u.rule_id}@{u.rule_version} [{SEVERITY_LABEL[u.severity]}] 缺少：")
+            t.append("、".join(labels(m) if "[" not in m else m for m in u.missing_facts) + "\n")
+    return Group(Rule(style="dim"), t)
 
 
 def questions_renderable(questions: Sequence[Question], title: str) -> RenderableType:
-    t = Table(title=title, box=box.SIMPLE, expand=True)
-    t.add_column("#", justify="right")
-    t.add_column("事实")
-    t.add_column("问题", ratio=3)
-    t.add_column("重大隐患规则", justify="right")
-    t.add_column("规则数", justify="right")
+    t = Text()
+    t.append(title + "\n", style="bold")
     for i, q in enumerate(questions, 1):
-        t.add_row(str(i), f"{q.label}\n{q.fact}", q.question, str(len(q.major_hazard_rules)), str(len(q.rules)))
+        t.append(f"{i:>3}. {q.question}\n")
+        t.append(f"     {q.label}（{q.fact}）", style="dim")
+        weight = f"  关系重大隐患规则 {len(q.major_hazard_rules)} 条，" if q.major_hazard_rules else "  "
+        t.append(f"{weight}可判定待查明规则 {len(q.rules)} 条：{', '.join(q.rules)}\n", style="dim")
     return t
 
 

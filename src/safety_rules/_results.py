@@ -72,7 +72,8 @@ class Assessment(_Result):
     rulebook_version: str
     findings: list[Finding]
     undetermined: list[Undetermined]
-    not_applicable: list[str] = Field(description="rule ids whose applies_to is false")
+    not_applicable: list[str] = Field(description="rule ids whose applies_to is false, or whose industry "
+                                      "is not among the enterprise's declared industries")
     compliant: list[str] = Field(description="rule ids checked and not violated")
     not_in_force: list[str] = Field(description="rule lineages with no version in force on as_of")
     counts: Counts

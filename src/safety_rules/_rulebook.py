@@ -12,6 +12,7 @@ from typing import Any
 from ._compiler import (
     COMPLIANT,
     NOT_APPLICABLE,
+    UNDETERMINED,
     VIOLATED,
     CompiledRule,
     Evaluator,
@@ -57,6 +58,7 @@ class _Slice:
 
     versions: tuple[LoadedVersion, ...]
     not_in_force: tuple[str, ...]
+    other_industries: tuple[str, ...]
     evaluate: Evaluator
 
 
@@ -86,7 +88,7 @@ class Rulebook:
                 if v.window.end is not None:
                     bounds.add(v.window.end + ONE_DAY)
         self._bounds = sorted(bounds)
-        self._slices: dict[int, _Slice] = {}
+        self._slices: dict[tuple[int, tuple[str, ...]], _Slice] = {}
         self._citations: dict[tuple[str, str, dt.date], list[ResolvedCitation]] = {}
         self._used: dict[tuple[str, str], tuple[str, ...]] = {}
 
@@ -175,22 +177,29 @@ class Rulebook:
                           inspected_on=header.inspected_on, path=p)
 
     # -------------------------------------------------------------- assessing
-    def _slice(self, as_of: dt.date) -> _Slice:
-        index = bisect.bisect_right(self._bounds, as_of)
-        cached = self._slices.get(index)
+    def _slice(self, as_of: dt.date, industries: tuple[str, ...] = ()) -> _Slice:
+        """The compiled rule versions in force on ``as_of`` for enterprises in ``industries``.
+
+        An enterprise that names its industries is not assessed against the others'
+        rules (they are reported as not applicable); one that names none gets all.
+        """
+        key = (bisect.bisect_right(self._bounds, as_of), industries)
+        cached = self._slices.get(key)
         if cached is None:
-            versions, absent = [], []
-            for rule_id in self._lineages:
+            versions, absent, other = [], [], []
+            for rule_id, lineage in self._lineages.items():
                 v = self.version_on(rule_id, as_of)
                 if v is None:
                     absent.append(rule_id)
+                elif industries and lineage.spec.industry not in industries:
+                    other.append(rule_id)
                 else:
                     versions.append(v)
             rules = [CompiledRule(self._lineages[v.lineage_id].applies_to, v.when) for v in versions]
             evaluator = compile_rules(rules, self._derived, self._derived_order,
                                       label=f"rulebook {self.version} from {as_of}")
-            cached = _Slice(tuple(versions), tuple(absent), evaluator)
-            self._slices[index] = cached
+            cached = _Slice(tuple(versions), tuple(absent), tuple(other), evaluator)
+            self._slices[key] = cached
         return cached
 
     def compile_all(self) -> int:
@@ -223,12 +232,12 @@ class Rulebook:
             yield self.assess(subject, as_of)
 
     def _assess(self, enterprise: Enterprise, as_of: dt.date) -> Assessment:
-        part = self._slice(as_of)
+        part = self._slice(as_of, enterprise.industries)
         facts = enterprise.facts
         codes = part.evaluate(facts, as_of)
         findings: list[Finding] = []
         undetermined: list[Undetermined] = []
-        not_applicable: list[str] = []
+        not_applicable: list[str] = list(part.other_industries)
         compliant: list[str] = []
         env: Environment | None = None
         for version, code in zip(part.versions, codes, strict=True):
@@ -243,6 +252,7 @@ class Rulebook:
                     findings.append(self._finding(version, env))
                 else:
                     undetermined.append(self._undetermined(version, env))
+        not_applicable.sort()
         majors = sum(1 for f in findings if f.severity == "major_hazard")
         return Assessment(
             enterprise_id=enterprise.id or None, enterprise_name=enterprise.name, as_of=as_of,
@@ -262,9 +272,9 @@ class Rulebook:
             return NOT_APPLICABLE, applies, None
         if applies is not None and applies.value is None:
             when = explain(version.when, env)
-            return 3, applies, when
+            return UNDETERMINED, applies, when
         when = explain(version.when, env)
-        code = VIOLATED if when.value is True else COMPLIANT if when.value is False else 3
+        code = VIOLATED if when.value is True else COMPLIANT if when.value is False else UNDETERMINED
         return code, applies, when
 
     def citations(self, version: LoadedVersion, as_of: dt.date) -> list[ResolvedCitation]:
