@@ -18,7 +18,6 @@ demo: $(STAMP)
 	$(BIN)/safety-rules assess examples/enterprises/*.yaml --as-of 2017-09-05
 	$(BIN)/safety-rules assess examples/enterprises/*.yaml --as-of 2024-06-01
 	$(BIN)/safety-rules questions examples/enterprises/linyi-ammonia-cold-store.yaml --as-of 2024-06-01
-	$(BIN)/safety-rules experts match examples/cases/cases.yaml
 
 test: $(STAMP)
 	$(BIN)/safety-rules check rules/
