@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safety_rules._compiler import CompiledRule, compile_expression, compile_rules, generate_source
+from safety_rules._compiler import (
+    CompiledRule,
+    compile_expression,
+    compile_rules,
+    generate_source,
+    outcome_codes,
+)
 from safety_rules._expressions import parse_expression, render
 from safety_rules._interpreter import Environment, evaluate, explain
 from safety_rules._types import BOOL
@@ -108,9 +114,9 @@ def test_rulebook_function_outcome_codes() -> None:
         CompiledRule(None, parse_expression("other", FACTS)),
     ]
     fn = compile_rules(rules, {}, [])
-    assert fn({"flag": False}, DAY) == (0, 3)          # not applicable; undetermined
-    assert fn({"flag": True, "height_m": 9, "other": False}, DAY) == (2, 1)  # violated; compliant
-    assert fn({"height_m": 9}, DAY) == (3, 3)          # applicability unknown: undetermined
+    assert fn({"flag": False}, DAY) == ([0], [], [], [1])  # not applicable; undetermined
+    assert fn({"flag": True, "height_m": 9, "other": False}, DAY) == ([], [1], [0], [])
+    assert outcome_codes(fn({"height_m": 9}, DAY), 2) == (3, 3)  # applicability unknown: undetermined
     source, _ = generate_source(rules, {}, [])
     assert "def _evaluate(facts, as_of):" in source and "eval(" not in source
 
@@ -201,7 +207,7 @@ def test_compiled_agrees_with_reference(text: str, facts: dict[str, Any], day: d
 @given(st.lists(st.tuples(bool_exprs(), bool_exprs()), min_size=1, max_size=6), facts_strategy())
 def test_whole_rulebook_function_agrees_with_reference(pairs: list[tuple[str, str]], facts: dict[str, Any]) -> None:
     rules = [CompiledRule(parse_expression(a, FACTS), parse_expression(w, FACTS)) for a, w in pairs]
-    codes = compile_rules(rules, {}, [])(facts, DAY)
+    codes = outcome_codes(compile_rules(rules, {}, [])(facts, DAY), len(rules))
     for rule, code in zip(rules, codes, strict=True):
         a = evaluate(rule.applies_to, facts, DAY)  # type: ignore[arg-type]
         w = evaluate(rule.when, facts, DAY)

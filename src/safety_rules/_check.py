@@ -20,6 +20,7 @@ from ._compiler import (
     VIOLATED,
     CompiledRule,
     compile_rules,
+    outcome_codes,
 )
 from ._errors import Problem
 from ._interpreter import Environment
@@ -76,10 +77,11 @@ def _compiled_outcome(book: Rulebook, version: LoadedVersion, facts: dict[str, A
     """
     part = book._slice(as_of)  # all industries: examples need not name theirs
     if version in part.versions:
-        return part.evaluate(book.check_facts(facts), as_of)[part.versions.index(version)]
+        codes = outcome_codes(part.evaluate(book.check_facts(facts), as_of), len(part.versions))
+        return codes[part.versions.index(version)]
     applies = book.lineage(version.lineage_id).applies_to
     alone = compile_rules([CompiledRule(applies, version.when)], book.derived, book.derived_order)
-    return alone(facts, as_of)[0]
+    return outcome_codes(alone(facts, as_of), 1)[0]
 
 
 def _run_examples(book: Rulebook, lineage: LoadedLineage, report: CheckReport) -> None:

@@ -38,7 +38,18 @@ from ._expressions import (
 
 NOT_APPLICABLE, COMPLIANT, VIOLATED, UNDETERMINED = 0, 1, 2, 3
 
-Evaluator = Callable[[Mapping[str, Any], dt.date], tuple[int, ...]]
+# Indexes of the rules, by outcome: (not applicable, compliant, violated, undetermined).
+Outcomes = tuple[list[int], list[int], list[int], list[int]]
+Evaluator = Callable[[Mapping[str, Any], dt.date], Outcomes]
+
+
+def outcome_codes(outcomes: Outcomes, count: int) -> tuple[int, ...]:
+    """The outcome code of each of ``count`` rules, in rule order."""
+    codes = [UNDETERMINED] * count
+    for code, indexes in zip((NOT_APPLICABLE, COMPLIANT, VIOLATED, UNDETERMINED), outcomes, strict=True):
+        for i in indexes:
+            codes[i] = code
+    return tuple(codes)
 
 
 @dataclass(frozen=True)
@@ -205,36 +216,56 @@ def _needed_derived(exprs: Iterable[Expr], derived: Mapping[str, Expr],
     return [d for d in order if d in seen], {f for f in seen if f not in derived}
 
 
-def _rule_code(gen: _Codegen, rule: CompiledRule) -> str:
-    when_first, when = gen.bind(gen.expr(rule.when, {}))
-    decided = (f"({VIOLATED} if {when_first} is True else "
-               f"({COMPLIANT} if {when} is False else {UNDETERMINED}))")
-    if rule.applies_to is None:
-        return decided
-    first, later = gen.bind(gen.expr(rule.applies_to, {}))
-    return (f"({NOT_APPLICABLE} if {first} is False else "
-            f"({UNDETERMINED} if {later} is None else {decided}))")
+def _when_statements(gen: _Codegen, when: Expr, index: int) -> list[str]:
+    return [f"_w = {gen.expr(when, {})}",
+            f"if _w is True: violated({index})",
+            f"elif _w is False: compliant({index})",
+            f"else: undetermined({index})"]
+
+
+def _rule_statements(gen: _Codegen, rules: Sequence[CompiledRule]) -> list[str]:
+    """Statements appending each rule's index to the list of its outcome.
+
+    Rules with the same ``applies_to`` (typically one per industry or installation type)
+    share one test of it: for an enterprise of one industry most rules are settled by a
+    single comparison and one ``extend``.
+    """
+    groups: dict[Expr | None, list[int]] = {}
+    for i, rule in enumerate(rules):
+        groups.setdefault(rule.applies_to, []).append(i)
+    lines: list[str] = []
+    for applies, indexes in groups.items():
+        body = [line for i in indexes for line in _when_statements(gen, rules[i].when, i)]
+        if applies is None:
+            lines += body
+            continue
+        every = gen.constant(tuple(indexes))
+        lines += [f"_a = {gen.expr(applies, {})}",
+                  f"if _a is False: out[0].extend({every})",
+                  f"elif _a is None: out[3].extend({every})",
+                  "else:", *(f"    {line}" for line in body)]
+    return lines
 
 
 def generate_source(rules: Sequence[CompiledRule], derived: Mapping[str, Expr],
                     derived_order: Sequence[str], name: str = "_evaluate") -> tuple[str, dict[str, Any]]:
-    """Source of a function ``(facts, as_of) -> tuple of outcome codes`` and its constants."""
+    """Source of a function ``(facts, as_of) -> Outcomes`` and its constants."""
     gen = _Codegen()
     exprs = [e for r in rules for e in (r.applies_to, r.when) if e is not None]
     needed_derived, observed = _needed_derived(exprs, derived, derived_order)
-    lines = [f"def {name}(facts, as_of):", "    _get = facts.get"]
+    lines = [f"def {name}(facts, as_of):", "    _get = facts.get",
+             "    out = ([], [], [], [])",
+             "    not_applicable, compliant, violated, undetermined = (x.append for x in out)"]
     lines += [f"    f_{f} = _get({f!r})" for f in sorted(observed)]
     lines += [f"    f_{d} = {gen.expr(derived[d], {})}" for d in needed_derived]
-    for i, rule in enumerate(rules):
-        lines.append(f"    c{i} = {_rule_code(gen, rule)}")
-    outcome = ", ".join(f"c{i}" for i in range(len(rules)))
-    lines.append(f"    return ({outcome}{',' if len(rules) == 1 else ''})")
+    lines += [f"    {line}" for line in _rule_statements(gen, rules)]
+    lines += ["    for x in out:", "        x.sort()  # rule order, whatever the grouping", "    return out"]
     return "\n".join(lines) + "\n", gen.constants
 
 
 def compile_rules(rules: Sequence[CompiledRule], derived: Mapping[str, Expr],
                   derived_order: Sequence[str], label: str = "rules") -> Evaluator:
-    """Compile ``rules`` into one function ``(facts, as_of) -> outcome codes``."""
+    """Compile ``rules`` into one function ``(facts, as_of) -> Outcomes``."""
     source, constants = generate_source(rules, derived, derived_order)
     namespace: dict[str, Any] = {**_HELPERS, **constants}
     exec(compile(source, f"<safety_rules {label}>", "exec"), namespace)  # noqa: S102 - our own codegen

@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,9 +48,19 @@ class EnterpriseFile(BaseModel):
 
 
 class CheckedFacts(dict[str, Any]):
-    """Fact values that passed the catalog check of one particular rulebook."""
+    """Fact values that passed the catalog check of one particular rulebook.
+
+    Read-only: findings explain themselves lazily from these values, so they must not
+    change after the assessment.
+    """
 
     catalog_token: object = None
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("checked facts are read-only; check a new mapping instead")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+    __ior__ = _readonly  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

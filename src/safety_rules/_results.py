@@ -6,9 +6,9 @@ output of ``safety-rules assess --format json`` is exactly these models, and
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 
 from ._law import ResolvedCitation, Sanction
 from ._rule_files import Rectification, Severity
@@ -16,6 +16,30 @@ from ._rule_files import Rectification, Severity
 
 class _Result(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+R = TypeVar("R", bound=BaseModel)
+
+# Every field is always given, so every object of a class can share one fields-set (frozen
+# models never change it; model_copy copies it).
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
+def trusted(cls: type[R], values: dict[str, Any], private: dict[str, Any] | None = None) -> R:
+    """A result model built from values the engine produced itself, without re-validating them.
+
+    ``model_construct`` costs about 3 µs a call, and an assessment builds dozens of
+    findings; this sets the same four slots pydantic's own ``model_construct`` sets.
+    ``tests/test_results.py`` checks that such an object is equal to the validated one,
+    so a change in pydantic's internals fails a test rather than the output.
+    """
+    obj = cls.__new__(cls)
+    setattr_ = object.__setattr__
+    setattr_(obj, "__dict__", values)
+    setattr_(obj, "__pydantic_fields_set__", _ALL_FIELDS[cls] if cls in _ALL_FIELDS else set(values))
+    setattr_(obj, "__pydantic_extra__", None)
+    setattr_(obj, "__pydantic_private__", private)
+    return obj
 
 
 class Reason(_Result):
@@ -27,7 +51,12 @@ class Reason(_Result):
 
 
 class Finding(_Result):
-    """A rule version whose condition holds: a violation or a major accident hazard."""
+    """A rule version whose condition holds: a violation or a major accident hazard.
+
+    ``facts`` and ``explanation`` are worked out by the reference interpreter the first
+    time they are read (or serialised): most callers count and list findings, and the
+    explanation costs more than the classification.
+    """
 
     rule_id: str
     rule_version: str
@@ -38,9 +67,24 @@ class Finding(_Result):
     citations: list[ResolvedCitation] = Field(description="as in force on the date assessed")
     sanction: Sanction | None = Field(description="from the penalty citation, as in force")
     rectification: Rectification
-    facts: dict[str, Any] = Field(description="every fact the rule reads, with its value (null = missing)")
-    explanation: list[Reason] = Field(description="the sub-conditions that decided, in order")
     source_checked: bool = Field(description="false if the rule's wording was not checked against its source")
+    # a callable until first read, then its result
+    _detail: Any = PrivateAttr(default=None)
+
+    def _worked_out(self) -> tuple[dict[str, Any], list[Reason]]:
+        if callable(self._detail):
+            self._detail = self._detail()
+        return self._detail or ({}, [])  # type: ignore[no-any-return]
+
+    @computed_field(description="every fact the rule reads, with its value (null = missing)")  # type: ignore[prop-decorator]
+    @property
+    def facts(self) -> dict[str, Any]:
+        return self._worked_out()[0]
+
+    @computed_field(description="the sub-conditions that decided, in order")  # type: ignore[prop-decorator]
+    @property
+    def explanation(self) -> list[Reason]:
+        return self._worked_out()[1]
 
 
 class Undetermined(_Result):
@@ -51,8 +95,16 @@ class Undetermined(_Result):
     industry: str
     severity: Severity
     title: str
-    missing_facts: list[str] = Field(description="facts that would decide it; a record field is "
-                                     "written fact[index].field")
+    # a callable until first read, then its result
+    _missing: Any = PrivateAttr(default=None)
+
+    @computed_field(description="facts that would decide it; a record field is written "  # type: ignore[prop-decorator]
+                    "fact[index].field")
+    @property
+    def missing_facts(self) -> list[str]:
+        if callable(self._missing):
+            self._missing = self._missing()
+        return self._missing or []  # type: ignore[no-any-return]
 
 
 class Counts(_Result):
@@ -112,3 +164,7 @@ class RuleExplanation(_Result):
     replaced_by: list[str]
     as_of: dt.date
     versions: list[VersionInfo]
+
+
+for _model in (Finding, Undetermined, Counts, Assessment):
+    _ALL_FIELDS[_model] = set(_model.model_fields)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from ._results import (
     RuleExplanation,
     Undetermined,
     VersionInfo,
+    trusted,
 )
 from ._validation import validate
 from ._windows import ONE_DAY
@@ -57,6 +59,7 @@ class _Slice:
     """The rule versions in force together over one stretch of days, compiled."""
 
     versions: tuple[LoadedVersion, ...]
+    ids: tuple[str, ...]
     not_in_force: tuple[str, ...]
     other_industries: tuple[str, ...]
     evaluate: Evaluator
@@ -91,6 +94,7 @@ class Rulebook:
         self._slices: dict[tuple[int, tuple[str, ...]], _Slice] = {}
         self._citations: dict[tuple[str, str, dt.date], list[ResolvedCitation]] = {}
         self._used: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._static_cache: dict[tuple[int, dt.date], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -141,7 +145,7 @@ class Rulebook:
         if isinstance(raw, CheckedFacts) and raw.catalog_token is self._token:
             return raw
         checked = CheckedFacts(self.facts.validated(raw, source=source))
-        checked.catalog_token = self._token
+        object.__setattr__(checked, "catalog_token", self._token)
         return checked
 
     def enterprise(self, id: str, facts: Mapping[Any, Any], *, name: str | None = None,
@@ -198,7 +202,8 @@ class Rulebook:
             rules = [CompiledRule(self._lineages[v.lineage_id].applies_to, v.when) for v in versions]
             evaluator = compile_rules(rules, self._derived, self._derived_order,
                                       label=f"rulebook {self.version} from {as_of}")
-            cached = _Slice(tuple(versions), tuple(absent), tuple(other), evaluator)
+            cached = _Slice(tuple(versions), tuple(v.lineage_id for v in versions), tuple(absent),
+                            tuple(other), evaluator)
             self._slices[key] = cached
         return cached
 
@@ -233,35 +238,24 @@ class Rulebook:
 
     def _assess(self, enterprise: Enterprise, as_of: dt.date) -> Assessment:
         part = self._slice(as_of, enterprise.industries)
-        facts = enterprise.facts
-        codes = part.evaluate(facts, as_of)
-        findings: list[Finding] = []
-        undetermined: list[Undetermined] = []
-        not_applicable: list[str] = list(part.other_industries)
-        compliant: list[str] = []
-        env: Environment | None = None
-        for version, code in zip(part.versions, codes, strict=True):
-            if code == NOT_APPLICABLE:
-                not_applicable.append(version.lineage_id)
-            elif code == COMPLIANT:
-                compliant.append(version.lineage_id)
-            else:
-                if env is None:
-                    env = Environment(facts, as_of, self._derived)
-                if code == VIOLATED:
-                    findings.append(self._finding(version, env))
-                else:
-                    undetermined.append(self._undetermined(version, env))
-        not_applicable.sort()
-        majors = sum(1 for f in findings if f.severity == "major_hazard")
-        return Assessment(
-            enterprise_id=enterprise.id or None, enterprise_name=enterprise.name, as_of=as_of,
-            rulebook_version=self.version, findings=findings, undetermined=undetermined,
-            not_applicable=not_applicable, compliant=compliant, not_in_force=list(part.not_in_force),
-            counts=Counts(findings=len(findings), major_hazards=majors, violations=len(findings) - majors,
-                          undetermined=len(undetermined), compliant=len(compliant),
-                          not_applicable=len(not_applicable), not_in_force=len(part.not_in_force)),
-        )
+        na, ok, bad, unknown = part.evaluate(enterprise.facts, as_of)
+        versions, ids = part.versions, part.ids
+        env = Environment(enterprise.facts, as_of, self._derived)
+        statics = self._statics(part, as_of)
+        findings = [self._finding(versions[i], statics[i][0], env) for i in bad]
+        undetermined = [self._undetermined(versions[i], statics[i][1], env) for i in unknown]
+        majors = [f.severity for f in findings].count("major_hazard")
+        not_applicable = list(part.other_industries)
+        not_applicable += [ids[i] for i in na]
+        counts = trusted(Counts, {
+            "findings": len(findings), "major_hazards": majors, "violations": len(findings) - majors,
+            "undetermined": len(undetermined), "compliant": len(ok), "not_applicable": len(not_applicable),
+            "not_in_force": len(part.not_in_force)})
+        return trusted(Assessment, {
+            "enterprise_id": enterprise.id or None, "enterprise_name": enterprise.name, "as_of": as_of,
+            "rulebook_version": self.version, "findings": findings, "undetermined": undetermined,
+            "not_applicable": not_applicable, "compliant": [ids[i] for i in ok],
+            "not_in_force": list(part.not_in_force), "counts": counts})
 
     # ------------------------------------------------------------- details
     def outcome(self, version: LoadedVersion, env: Environment) -> tuple[int, Outcome | None, Outcome | None]:
@@ -317,35 +311,51 @@ class Rulebook:
             self._used[key] = cached
         return cached
 
-    def _finding(self, version: LoadedVersion, env: Environment) -> Finding:
+    def _statics(self, part: _Slice, as_of: dt.date) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Per version of ``part``: the fields of a finding and of an undetermined entry that
+        depend only on the version and the date (citations as in force). Cached."""
+        key = (id(part), as_of)
+        cached = self._static_cache.get(key)
+        if cached is None:
+            cached = []
+            for version in part.versions:
+                lineage = self._lineages[version.lineage_id]
+                spec = version.spec
+                citations = self.citations(version, as_of)
+                common = {"rule_id": version.lineage_id, "rule_version": spec.version,
+                          "industry": lineage.spec.industry, "severity": spec.severity,
+                          "title": lineage.spec.title}
+                penalty = next((c.sanction for c in citations if c.role == "penalty" and c.sanction), None)
+                finding = {**common, "rulebook_version": self.version, "citations": citations,
+                           "sanction": penalty, "rectification": spec.rectification,
+                           "source_checked": spec.source.source_checked}
+                cached.append((finding, common))
+            if len(self._static_cache) > 256:
+                self._static_cache.clear()
+            self._static_cache[key] = cached
+        return cached
+
+    def _finding(self, version: LoadedVersion, static: dict[str, Any], env: Environment) -> Finding:
+        return trusted(Finding, static.copy(), {"_detail": functools.partial(self._finding_detail, version, env)})
+
+    def _undetermined(self, version: LoadedVersion, static: dict[str, Any], env: Environment) -> Undetermined:
+        return trusted(Undetermined, static.copy(),
+                       {"_missing": functools.partial(self._missing_facts, version, env)})
+
+    def _finding_detail(self, version: LoadedVersion, env: Environment) -> tuple[dict[str, Any], list[Reason]]:
         code, applies, when = self.outcome(version, env)
         assert code == VIOLATED and when is not None, "compiled and reference evaluators disagree"
         reasons = [*(applies.reasons if applies else ()), *when.reasons]
-        citations = self.citations(version, env.as_of)
-        penalty = next((c.sanction for c in citations if c.role == "penalty" and c.sanction), None)
-        lineage = self._lineages[version.lineage_id]
-        spec = version.spec
-        return Finding(
-            rule_id=version.lineage_id, rule_version=spec.version, rulebook_version=self.version,
-            industry=lineage.spec.industry, severity=spec.severity, title=lineage.spec.title,
-            citations=citations, sanction=penalty, rectification=spec.rectification,
-            facts={f: env.fact_value(f) for f in self.facts_used(version)},
-            explanation=[Reason(condition=r.text, value=r.value, facts=dict(r.facts)) for r in reasons],
-            source_checked=spec.source.source_checked,
-        )
+        return ({f: env.fact_value(f) for f in self.facts_used(version)},
+                [Reason(condition=r.text, value=r.value, facts=dict(r.facts)) for r in reasons])
 
-    def _undetermined(self, version: LoadedVersion, env: Environment) -> Undetermined:
+    def _missing_facts(self, version: LoadedVersion, env: Environment) -> list[str]:
         _code, applies, when = self.outcome(version, env)
         missing: set[str] = set()
         for out in (applies, when):
             if out is not None and out.value is None:
                 missing |= out.missing
-        lineage = self._lineages[version.lineage_id]
-        return Undetermined(
-            rule_id=version.lineage_id, rule_version=version.spec.version,
-            industry=lineage.spec.industry, severity=version.spec.severity, title=lineage.spec.title,
-            missing_facts=sorted(missing),
-        )
+        return sorted(missing)
 
     # -------------------------------------------------------------- questions
     def questions(self, subject: Subject, as_of: dt.date | None = None) -> list[Question]:
