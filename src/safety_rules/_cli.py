@@ -172,3 +172,6 @@ def schema(kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(FORMATS
 
 def main() -> None:
     app()
+
+
+from . import _expert_cli  # noqa: E402,F401  - adds the `experts` commands to `app`

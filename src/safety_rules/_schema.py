@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from ._enterprise import EnterpriseFile
+from ._evaluation_log import EvaluationFile
+from ._experts import CaseFile, ExpertFile, HistoryFile, Policy
 from ._facts import FactCatalogFile
 from ._law import LawDocument
 from ._rule_files import RuleFile, RulebookFile
@@ -17,12 +19,12 @@ FORMATS: dict[str, type[BaseModel]] = {
     "law": LawDocument,
     "rulebook": RulebookFile,
     "enterprise": EnterpriseFile,
+    "experts": ExpertFile,
+    "policy": Policy,
+    "cases": CaseFile,
+    "history": HistoryFile,
+    "evaluations": EvaluationFile,
 }
-
-
-def register(name: str, model: type[BaseModel]) -> None:
-    """Add a file format (the expert registry adds its own)."""
-    FORMATS[name] = model
 
 
 def json_schema(kind: str) -> dict[str, Any]:
