@@ -24,7 +24,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
                   help="China's work-safety inspection standards as versioned, testable rules.")
 
 out = Console(soft_wrap=True)  # let the terminal wrap: rich breaks Chinese text badly
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -194,23 +194,23 @@ class EvaluationLog:
     def _append(self, conn: Connection, evaluation: Evaluation, recorded_at: dt.datetime | None) -> EvaluationRecord:
         last = conn.execute(select(_Row.seq, _Row.hash).order_by(_Row.seq.desc()).limit(1)).first()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        current = conn.execute(select(_Row).where(_Row.case_id == evaluation.case_id,
-                                                  _Row.expert_id == evaluation.expert_id)).scalars().all()
-        corrected = {r.corrects for r in current if r.corrects}
-        heads = [r for r in current if r.record_id not in corrected]
+        current = conn.execute(select(_Row.record_id, _Row.corrects).where(
+            _Row.case_id == evaluation.case_id, _Row.expert_id == evaluation.expert_id)).all()
+        ids = {record_id for record_id, _ in current}
+        corrected = {corrects for _, corrects in current if corrects}
+        heads = sorted(ids - corrected)
         if evaluation.corrects is None and heads:
             raise EvaluationLogError(
                 f"case {evaluation.case_id} / expert {evaluation.expert_id} is already evaluated "
-                f"(record {heads[0].record_id}); record a correction that names it in 'corrects'",
+                f"(record {heads[0]}); record a correction that names it in 'corrects'",
                 case=evaluation.case_id, expert=evaluation.expert_id)
         if evaluation.corrects is not None:
-            target = next((r for r in current if r.record_id == evaluation.corrects), None)
-            if target is None:
+            if evaluation.corrects not in ids:
                 raise NotFoundError(f"no record {evaluation.corrects!r} for case {evaluation.case_id} / "
                                     f"expert {evaluation.expert_id} to correct", record=evaluation.corrects)
-            if target.record_id in corrected:
-                raise EvaluationLogError(f"record {target.record_id} is already corrected; correct the "
-                                         "latest record of its chain instead", record=target.record_id)
+            if evaluation.corrects in corrected:
+                raise EvaluationLogError(f"record {evaluation.corrects} is already corrected; correct the "
+                                         "latest record of its chain instead", record=evaluation.corrects)
         fields: dict[str, Any] = {
             **evaluation.model_dump(), "seq": seq, "record_id": uuid.uuid4().hex,
             "recorded_at": (recorded_at or dt.datetime.now(dt.UTC)).isoformat(timespec="microseconds"),

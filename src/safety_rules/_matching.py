@@ -230,6 +230,16 @@ def _cost(terms: ScoreTerms) -> int:
     return round(terms.total * SCALE)
 
 
+def context(cases: Sequence[Case], policy: Policy, history: Iterable[PastAssignment] = (),
+            scores: Mapping[str, ExpertScore] | None = None) -> _Context:
+    """What the hard rules need to know about a batch: its dates, past assignments, scores."""
+    ctx = _Context(policy, scores or {}, tuple(sorted({c.date for c in cases})))
+    for a in sorted(history, key=lambda a: (a.date, a.case, a.expert)):
+        ctx.by_expert_enterprise.setdefault((a.expert, a.enterprise), []).append(a.date)
+        ctx.open_dates.setdefault(a.expert, []).append(a.date)
+    return ctx
+
+
 def match(cases: Sequence[Case], experts: Sequence[Expert], policy: Policy,
           history: Iterable[PastAssignment] = (), scores: Mapping[str, ExpertScore] | None = None) -> MatchResult:
     """Assign experts to ``cases``; see the module documentation for the rules and the model."""
@@ -239,10 +249,7 @@ def match(cases: Sequence[Case], experts: Sequence[Expert], policy: Policy,
         raise MatchingError("case ids must be distinct within a batch")
     if len({e.id for e in experts}) != len(experts):
         raise MatchingError("expert ids must be distinct")
-    ctx = _Context(policy, scores or {}, tuple(sorted({c.date for c in cases})))
-    for a in sorted(history, key=lambda a: (a.date, a.case, a.expert)):
-        ctx.by_expert_enterprise.setdefault((a.expert, a.enterprise), []).append(a.date)
-        ctx.open_dates.setdefault(a.expert, []).append(a.date)
+    ctx = context(cases, policy, history, scores)
 
     slots = {c.id: slots_of(c, policy) for c in cases}
     by_industry: dict[str, list[Expert]] = defaultdict(list)
