@@ -148,7 +148,7 @@ class Policy(_Strict):
     recusal: Recusal
     workload: Workload
     scoring: Scoring
-    candidates_per_case: int = Field(default=40, ge=1, description="candidates kept per case before "
+    candidates_per_case: int = Field(default=8, ge=1, description="candidates kept per case before "
                                      "optimising; the result is verified optimal over all candidates")
 
     @model_validator(mode="after")

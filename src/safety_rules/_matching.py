@@ -230,6 +230,9 @@ def _cost(terms: ScoreTerms) -> int:
     return round(terms.total * SCALE)
 
 
+ADD_PER_ROUND = 3  # improving candidates added per case and round of the optimality check
+
+
 def context(cases: Sequence[Case], policy: Policy, history: Iterable[PastAssignment] = (),
             scores: Mapping[str, ExpertScore] | None = None) -> _Context:
     """What the hard rules need to know about a batch: its dates, past assignments, scores."""
@@ -252,34 +255,11 @@ def match(cases: Sequence[Case], experts: Sequence[Expert], policy: Policy,
     ctx = context(cases, policy, history, scores)
 
     slots = {c.id: slots_of(c, policy) for c in cases}
-    by_industry: dict[str, list[Expert]] = defaultdict(list)
-    for e in experts:
-        for i in e.industries:
-            by_industry[i.industry].append(e)
-
-    # eligible candidates per case, best first: (score cost, expert, best terms per industry)
-    candidates: dict[str, list[tuple[int, Expert, dict[str, ScoreTerms]]]] = {}
-    rejected: dict[str, list[Exclusion]] = {}
-    for c in cases:
-        pool = {e.id: e for ind in c.industries for e in by_industry.get(ind, ())}
-        found, out = [], []
-        for e in sorted(pool.values(), key=lambda e: e.id):
-            why = exclusion(e, c, ctx)
-            if why is None:
-                terms = {s.industry: score_terms(e, s.industry, ctx) for s in slots[c.id] if e.level(s.industry)}
-                found.append((max(_cost(t) for t in terms.values()), e, terms))
-            else:
-                out.append(Exclusion(expert_id=e.id, expert_name=e.name, rule=why[0], detail=why[1]))
-        found.sort(key=lambda x: (-x[0], x[1].id))
-        candidates[c.id] = found
-        rejected[c.id] = out
-
+    candidates, rejected = _eligible(cases, experts, slots, ctx)
     caps = {e.id: capacity(ctx, e) for e in experts}
     total_slots = sum(s.count for ss in slots.values() for s in ss)
-    fill = SCALE * 10 * (total_slots + 1)  # above any total of scores
-
-    keep: dict[str, set[str]] = {c.id: {e.id for _, e, _ in candidates[c.id][:policy.candidates_per_case]}
-                                 for c in cases}
+    fill = SCALE * 10 * (total_slots + 1)  # above any total of scores: filling seats comes first
+    keep = _initial_candidates(cases, slots, candidates, caps, policy.candidates_per_case)
     rounds = 0
     while True:
         rounds += 1
@@ -296,6 +276,129 @@ def match(cases: Sequence[Case], experts: Sequence[Expert], policy: Policy,
     return _result(cases, experts, slots, candidates, rejected, flow, pair_edges, ctx, total_slots, rounds)
 
 
+Candidate = tuple[int, Expert, dict[str, ScoreTerms]]  # (best cost, expert, terms per industry)
+
+
+def _eligible(cases: Sequence[Case], experts: Sequence[Expert], slots: Mapping[str, list[_Slot]],
+              ctx: _Context) -> tuple[dict[str, list[Candidate]], dict[str, list[Exclusion]]]:
+    """Eligible candidates of every case (best first) and the experts of its industries left out.
+
+    The same result as calling :func:`exclusion` for every pair, but it calls it only for
+    the pairs a case-specific rule could touch (found through indexes by enterprise,
+    county and date): a batch of 1,000 cases and 2,000 experts has half a million pairs.
+    """
+    policy = ctx.policy
+    by_industry: dict[str, list[Expert]] = defaultdict(list)
+    for e in experts:
+        for i in e.industries:
+            by_industry[i.industry].append(e)
+    flagged_enterprise: dict[str, set[str]] = defaultdict(set)
+    flagged_county: dict[str, set[str]] = defaultdict(set)
+    for e in experts:
+        for t in e.ties:
+            flagged_enterprise[t.enterprise].add(e.id)
+        for g in e.engagements:
+            flagged_enterprise[g.enterprise].add(e.id)
+        if policy.recusal.exclude_home_county:
+            flagged_county[e.home_county].add(e.id)
+    for expert_id, enterprise in ctx.by_expert_enterprise:
+        flagged_enterprise[enterprise].add(expert_id)
+    flagged_day = {d: {e.id for e in experts if not any(q.valid_on(d) for q in e.qualifications)
+                       or any(r.contains(d) for r in e.unavailable)} for d in ctx.batch_days}
+    static = {e.id: e.status != "active" or bool((s := ctx.scores.get(e.id)) and s.suspended)
+              or capacity(ctx, e) == 0 for e in experts}
+    levels = {e.id: {i.industry: i.level for i in e.industries} for e in experts}
+
+    # Candidates and case-independent exclusions are the same for every case with the same
+    # industries and difficulty: work them out once per kind of case.
+    kinds: dict[tuple[tuple[str, ...], int], tuple[list[Candidate], list[Expert], list[Expert]]] = {}
+
+    def kind(c: Case) -> tuple[list[Candidate], list[Expert], list[Expert]]:
+        need = policy.min_level.get(c.difficulty, 1)
+        key = (tuple(sorted(set(c.industries))), need)
+        if key not in kinds:
+            pool = sorted({e.id: e for ind in key[0] for e in by_industry.get(ind, ())}.values(), key=lambda e: e.id)
+            ok, static_out, low = [], [], []
+            for e in pool:
+                lv = levels[e.id]
+                if static[e.id]:
+                    static_out.append(e)
+                elif max(lv.get(i, 0) for i in key[0]) < need:
+                    low.append(e)
+                else:
+                    terms = {i: score_terms(e, i, ctx) for i in key[0] if lv.get(i)}
+                    ok.append((max(_cost(t) for t in terms.values()), e, terms))
+            ok.sort(key=lambda x: (-x[0], x[1].id))
+            kinds[key] = (ok, static_out, low)
+        return kinds[key]
+
+    candidates: dict[str, list[Candidate]] = {}
+    rejected: dict[str, list[Exclusion]] = {}
+    reasons: dict[tuple[str, str], Exclusion] = {}  # case-independent reasons, shared between cases
+    for c in cases:
+        ok, static_out, low = kind(c)
+        risky = flagged_enterprise.get(c.enterprise, set()) | flagged_county.get(c.county, set()) | flagged_day[c.date]
+        out = []
+        for e in (*static_out, *low):
+            key = (e.id, c.difficulty)
+            if key not in reasons or risky and e.id in risky:
+                why = exclusion(e, c, ctx)
+                assert why is not None
+                x = Exclusion(expert_id=e.id, expert_name=e.name, rule=why[0], detail=why[1])
+                if why[0] in ("status", "suspended", "level", "workload"):
+                    reasons[key] = x
+                out.append(x)
+            else:
+                out.append(reasons[key])
+        found = []
+        for cand in ok:
+            e = cand[1]
+            if e.id in risky and (why := exclusion(e, c, ctx)) is not None:
+                out.append(Exclusion(expert_id=e.id, expert_name=e.name, rule=why[0], detail=why[1]))
+            else:
+                found.append(cand)
+        out.sort(key=lambda x: x.expert_id)
+        candidates[c.id] = found
+        rejected[c.id] = out
+    return candidates, rejected
+
+
+def _initial_candidates(cases: Sequence[Case], slots: Mapping[str, list[_Slot]],
+                        candidates: Mapping[str, list[Candidate]], caps: Mapping[str, int],
+                        per_case: int) -> dict[str, set[str]]:
+    """The candidates each case starts with, so that the first flow is small and already close
+    to the optimum: a greedy assignment's choices, the case's best candidates, and the best of
+    those the greedy assignment left with spare capacity. (Scores tie a lot, so "the best"
+    alone would offer every case the same few experts.) The optimality check adds whatever
+    else could do better.
+    """
+    load: dict[str, int] = defaultdict(int)
+    on_enterprise: set[tuple[str, str]] = set()
+    greedy: dict[str, set[str]] = {}
+    for c in cases:
+        need = {s.industry: s.count for s in slots[c.id]}
+        taken: set[str] = set()
+        for _, e, terms in candidates[c.id]:
+            if load[e.id] >= caps[e.id] or (e.id, c.enterprise) in on_enterprise:
+                continue
+            industry = next((i for i in sorted(terms, key=lambda i: -_cost(terms[i])) if need.get(i)), None)
+            if industry is None:
+                continue
+            need[industry] -= 1
+            load[e.id] += 1
+            on_enterprise.add((e.id, c.enterprise))
+            taken.add(e.id)
+            if not any(need.values()):
+                break
+        greedy[c.id] = taken
+    keep: dict[str, set[str]] = {}
+    for c in cases:
+        best = [e.id for _, e, _ in candidates[c.id][:per_case]]
+        spare = [e.id for _, e, _ in candidates[c.id] if load[e.id] < caps[e.id]][:per_case]
+        keep[c.id] = greedy[c.id] | set(best) | set(spare)
+    return keep
+
+
 def _build(cases: Sequence[Case], slots: Mapping[str, list[_Slot]],
            candidates: Mapping[str, list[tuple[int, Expert, dict[str, ScoreTerms]]]],
            keep: Mapping[str, set[str]], caps: Mapping[str, int], total_slots: int,
@@ -304,12 +407,11 @@ def _build(cases: Sequence[Case], slots: Mapping[str, list[_Slot]],
     g.add_node("source", demand=-total_slots)
     g.add_node("sink", demand=total_slots)
     g.add_edge("source", "sink", capacity=total_slots, weight=0)
-    kept = {(c.id, e.id): (e, terms) for c in cases for _, e, terms in candidates[c.id] if e.id in keep[c.id]}
     per_enterprise: dict[tuple[str, str], int] = defaultdict(int)
-    case_by_id = {c.id: c for c in cases}
-    for case_id, expert_id in kept:
-        per_enterprise[(expert_id, case_by_id[case_id].enterprise)] += 1
-    experts_used = sorted({e for _, e in kept})
+    for c in cases:
+        for expert_id in keep[c.id]:
+            per_enterprise[(expert_id, c.enterprise)] += 1
+    experts_used = sorted({e for ids in keep.values() for e in ids})
     for expert_id in experts_used:
         g.add_edge("source", ("expert", expert_id), capacity=caps[expert_id], weight=0)
     pair_edges = []
@@ -334,12 +436,10 @@ def _build(cases: Sequence[Case], slots: Mapping[str, list[_Slot]],
 
 
 def _improving_candidates(graph: nx.DiGraph, flow: Mapping[Any, Mapping[Any, int]], cases: Sequence[Case],
-                          slots: Mapping[str, list[_Slot]],
-                          candidates: Mapping[str, list[tuple[int, Expert, dict[str, ScoreTerms]]]],
+                          slots: Mapping[str, list[_Slot]], candidates: Mapping[str, list[Candidate]],
                           keep: Mapping[str, set[str]], fill: int) -> list[tuple[str, str]]:
     """Left-out candidates with negative reduced cost: adding them could improve the flow."""
-    left_out = [(c, e, terms) for c in cases for _, e, terms in candidates[c.id] if e.id not in keep[c.id]]
-    if not left_out:
+    if all(len(keep[c.id]) == len(candidates[c.id]) for c in cases):
         return []
     residual = nx.DiGraph()
     for u, v, data in graph.edges(data=True):
@@ -352,18 +452,24 @@ def _improving_candidates(graph: nx.DiGraph, flow: Mapping[Any, Mapping[Any, int
     for n in list(graph.nodes):
         residual.add_edge(root, n, weight=0)
     potential = nx.single_source_bellman_ford_path_length(residual, root)
+    source = potential["source"]
     improving = []
-    for c, e, terms in left_out:
-        start: Any = ("enterprise", e.id, c.enterprise)
-        if start not in potential:
-            start = ("expert", e.id)
-        # an expert not in the graph at all has an unused source edge: its potential is the source's
-        base = potential.get(start, potential["source"])
-        for industry, t in terms.items():
-            reduced = -(fill + _cost(t)) + base - potential[("slot", c.id, industry)]
+    for c in cases:
+        kept = keep[c.id]
+        found: list[tuple[int, str]] = []
+        slot_potential = {s.industry: potential[("slot", c.id, s.industry)] for s in slots[c.id]}
+        for _, e, terms in candidates[c.id]:
+            if e.id in kept:
+                continue
+            # where the new path would leave the graph: the expert's [expert, enterprise] node if
+            # there is one, else the expert node, else (expert not in the graph) the source
+            base = potential.get(("enterprise", e.id, c.enterprise), potential.get(("expert", e.id), source))
+            reduced = min(-(fill + _cost(t)) + base - slot_potential[i] for i, t in terms.items())
             if reduced < 0:
-                improving.append((c.id, e.id))
-                break
+                found.append((reduced, e.id))
+        # Each of these alone would improve the flow, but a few are enough for one round;
+        # adding them all would swell the graph that the next round solves.
+        improving += [(c.id, expert_id) for _, expert_id in sorted(found)[:ADD_PER_ROUND]]
     return improving
 
 
