@@ -13,13 +13,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+DEMO_LOG := sqlite:///var/demo-evaluations.sqlite3
+
 demo: $(STAMP)
 	$(BIN)/safety-rules check rules/
 	$(BIN)/safety-rules assess examples/enterprises/*.yaml --as-of 2017-09-05
 	$(BIN)/safety-rules assess examples/enterprises/*.yaml --as-of 2024-06-01
 	$(BIN)/safety-rules questions examples/enterprises/linyi-ammonia-cold-store.yaml --as-of 2024-06-01
+	$(BIN)/safety-rules explain ammonia.quick-freezer-room --as-of 2022-01-01
+	@rm -f var/demo-evaluations.sqlite3*
+	$(BIN)/safety-rules experts evaluate --file examples/cases/evaluations.yaml --log $(DEMO_LOG)
+	$(BIN)/safety-rules experts scores --log $(DEMO_LOG)
+	$(BIN)/safety-rules experts match examples/cases/cases.yaml --history examples/cases/history.yaml --log $(DEMO_LOG)
+	$(BIN)/safety-rules experts verify-log --log $(DEMO_LOG)
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/safety-rules check rules/
 	$(BIN)/python -m pytest
 

@@ -148,7 +148,11 @@ def _action(fired: list[tuple[int, int]], index: int) -> Callable[[Any], None]:
     return action
 
 
-def durable_engine(rules: list[tuple[Expr, Expr]], defaults: dict[str, Any]) -> tuple[Callable[[dict[str, Any], int], None], list[tuple[int, int]]] | None:
+DurableRun = Callable[[dict[str, Any], int], None]
+
+
+def durable_engine(rules: list[tuple[Expr, Expr]],
+                   defaults: dict[str, Any]) -> tuple[DurableRun, list[tuple[int, int]]] | None:
     try:
         from durable.engine import MessageNotHandledException
         from durable.lang import assert_fact, m, retract_fact, ruleset, when_all
@@ -206,7 +210,7 @@ def main() -> None:
         tracemalloc.start()
         measured = Rulebook.load(root)
         for e in raw[:500]:
-            measured.assess(measured.enterprise("m", e), AS_OF).findings
+            assert measured.assess(measured.enterprise("m", e), AS_OF).counts is not None
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         del measured

@@ -29,7 +29,8 @@ from safety_rules._experts import Case, Expert, PastAssignment, Policy
 from safety_rules._matching import match
 
 INDUSTRIES = ["mining", "hazchem", "metallurgy", "dust", "ammonia"]
-COUNTIES = ["兰山区", "罗庄区", "河东区", "沂南县", "郯城县", "沂水县", "兰陵县", "费县", "平邑县", "莒南县", "蒙阴县", "临沭县"]
+COUNTIES = ["兰山区", "罗庄区", "河东区", "沂南县", "郯城县", "沂水县",
+            "兰陵县", "费县", "平邑县", "莒南县", "蒙阴县", "临沭县"]
 START = dt.date(2024, 6, 3)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from safety_rules import RulebookError, Rulebook, check_rulebook
+from safety_rules import Rulebook, RulebookError, check_rulebook
 
 from .conftest import FIXTURES, RULES
 

@@ -13,8 +13,16 @@ from hypothesis import strategies as st
 
 from safety_rules import MatchingError
 from safety_rules._evaluation_log import load_evaluations
-from safety_rules._experts import Case, Expert, PastAssignment, Policy, load_cases, load_experts, load_history, \
-    load_policy
+from safety_rules._experts import (
+    Case,
+    Expert,
+    PastAssignment,
+    Policy,
+    load_cases,
+    load_experts,
+    load_history,
+    load_policy,
+)
 from safety_rules._matching import SCALE, MatchResult, context, exclusion, match, slots_of
 from safety_rules._scores import ExpertScore, expert_scores
 
@@ -103,7 +111,8 @@ def instances(draw: st.DrawFn) -> dict[str, Any]:
         "candidates_per_case": draw(st.integers(1, 5)),
     })
     history = [PastAssignment(case=f"H{k}", expert=f"X{draw(st.integers(0, n_experts - 1))}",
-                              enterprise=draw(st.sampled_from(ENTS)), date=DAY - dt.timedelta(days=draw(st.integers(1, 400))))
+                              enterprise=draw(st.sampled_from(ENTS)),
+                              date=DAY - dt.timedelta(days=draw(st.integers(1, 400))))
                for k in range(draw(st.integers(0, 3)))]
     scores = {e.id: ExpertScore(expert_id=e.id, evaluations=3, mean=m, score=m, counts=True,
                                 suspended=m < 2.0, reason="low" if m < 2.0 else None)
@@ -209,7 +218,8 @@ def test_filling_every_seat_comes_before_a_higher_score() -> None:
                                "qualifications": [{"name": "注册安全工程师"}]}),
     ]
     cases = [Case.model_validate({"id": c, "enterprise": e, "industries": [i], "county": "乙县", "date": DAY,
-                                  "difficulty": "routine"}) for c, e, i in (("A", "E1", "dust"), ("B", "E2", "ammonia"))]
+                                  "difficulty": "routine"})
+             for c, e, i in (("A", "E1", "dust"), ("B", "E2", "ammonia"))]
     policy = load_policy(ROOT / "experts" / "policy.yaml")
     scores = {"X0": ExpertScore(expert_id="X0", evaluations=5, mean=5.0, score=5.0, counts=True, suspended=False),
               "X1": ExpertScore(expert_id="X1", evaluations=5, mean=2.6, score=2.6, counts=True, suspended=False)}

@@ -1,4 +1,7 @@
-"""safety_rules: China's work-safety inspection standards as versioned, testable rules."""
+"""safety_rules: China's work-safety inspection standards as versioned, testable rules.
+
+Everything public is listed in ``__all__``; the modules themselves are private.
+"""
 
 from ._check import CheckReport, check_rulebook
 from ._enterprise import Enterprise
@@ -16,7 +19,19 @@ from ._errors import (
     SchemaError,
     YamlError,
 )
+from ._evaluation_log import Evaluation, EvaluationLog, EvaluationRecord, Verification, load_evaluations
+from ._experts import (
+    Case,
+    Expert,
+    PastAssignment,
+    Policy,
+    load_cases,
+    load_experts,
+    load_history,
+    load_policy,
+)
 from ._law import ResolvedCitation, Sanction
+from ._matching import Assignment, CaseResult, Exclusion, MatchResult, ScoreTerms, match
 from ._results import (
     Assessment,
     Counts,
@@ -28,22 +43,35 @@ from ._results import (
     VersionInfo,
 )
 from ._rulebook import Rulebook
+from ._scores import ExpertScore, expert_scores
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Assessment",
+    "Assignment",
+    "Case",
+    "CaseResult",
     "CheckReport",
     "Counts",
     "Enterprise",
+    "Evaluation",
+    "EvaluationLog",
     "EvaluationLogError",
+    "EvaluationRecord",
+    "Exclusion",
+    "Expert",
+    "ExpertScore",
     "ExpressionError",
     "FactError",
     "Finding",
     "InputError",
     "LogIntegrityError",
+    "MatchResult",
     "MatchingError",
     "NotFoundError",
+    "PastAssignment",
+    "Policy",
     "Problem",
     "Question",
     "Reason",
@@ -54,8 +82,17 @@ __all__ = [
     "SafetyRulesError",
     "Sanction",
     "SchemaError",
+    "ScoreTerms",
     "Undetermined",
+    "Verification",
     "VersionInfo",
     "YamlError",
     "check_rulebook",
+    "expert_scores",
+    "load_cases",
+    "load_evaluations",
+    "load_experts",
+    "load_history",
+    "load_policy",
+    "match",
 ]

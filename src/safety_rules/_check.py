@@ -93,10 +93,10 @@ def _run_examples(book: Rulebook, lineage: LoadedLineage, report: CheckReport) -
             raw = raw_examples[ei]
             line = raw_examples.item_lines[ei]
 
-            def problem(message: str, _line: int | None = line, _name: str = example.name) -> None:
-                report.problems.append(Problem(f"version {version.spec.version}, example "
-                                               f"{_name!r}: {message}", path=lineage.path,
-                                               line=_line, rule_id=lineage.spec.id))
+            def problem(message: str, _line: int | None = line, _name: str = example.name,
+                        _version: str = version.spec.version) -> None:
+                report.problems.append(Problem(f"version {_version}, example {_name!r}: {message}",
+                                               path=lineage.path, line=_line, rule_id=lineage.spec.id))
 
             facts, fact_problems = book.facts.validate(raw.get("facts") or {}, source=lineage.path)
             if fact_problems:
@@ -127,7 +127,7 @@ def _run_examples(book: Rulebook, lineage: LoadedLineage, report: CheckReport) -
                 problem(f"expected {example.expect}, got {got}{detail}")
                 continue
             if example.missing is not None:
-                missing_set = set()
+                missing_set: set[str] = set()
                 for o in (applies, when):
                     if o is not None and o.value is None:
                         missing_set |= o.missing

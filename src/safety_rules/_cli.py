@@ -7,7 +7,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -29,7 +29,7 @@ err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
@@ -106,8 +106,8 @@ def assess(
         except SafetyRulesError as exc:
             problems.append(exc)
     if problems:
-        for exc in problems:
-            err.print(str(exc), highlight=False, markup=False)
+        for problem in problems:
+            err.print(str(problem), highlight=False, markup=False)
         fail(f"{len(problems)} enterprise file(s) could not be read; nothing was assessed")
     results = list(book.assess_many(enterprises, day(as_of)))
     if format is Format.json:

@@ -59,8 +59,8 @@ class CheckedFacts(dict[str, Any]):
     def _readonly(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("checked facts are read-only; check a new mapping instead")
 
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
-    __ior__ = _readonly  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly
+    __ior__ = _readonly
 
 
 @dataclass(frozen=True)

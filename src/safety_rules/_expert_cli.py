@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -145,8 +145,8 @@ def _match_text(r: MatchResult) -> Text:
                 t.append(f"    ✗ {x.expert_id} {x.expert_name}  {x.rule}: {x.detail}\n", style="dim")
     t.append(f"\n{r.filled_slots}/{r.required_slots} 个专家席位已配，总得分 {r.total_score:.3f}；"
              f"对全部合格候选人验证为最优（求解 {r.rounds} 次）\n")
-    for s in r.suspended:
-        t.append(f"暂停使用：{s.expert_id} — {s.reason}\n", style="yellow")
+    for suspended in r.suspended:
+        t.append(f"暂停使用：{suspended.expert_id} — {suspended.reason}\n", style="yellow")
     return t
 
 
@@ -159,7 +159,7 @@ def _match_markdown(r: MatchResult) -> str:
     return "\n".join(lines)
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     yes = "yes"
     no = "no"
     unknown = "unknown"

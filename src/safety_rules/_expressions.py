@@ -234,7 +234,7 @@ class _Parser:
         return e
 
     # -- leaves
-    def _Constant(self, node: ast.Constant, text: str) -> Expr:
+    def _Constant(self, node: ast.Constant, text: str) -> Const:
         v = node.value
         if isinstance(v, bool):
             return Const(BOOL, text, v)
@@ -298,10 +298,7 @@ class _Parser:
             op = _CMP.get(type(op_node))
             if op is None:
                 raise self.fail(node, "'is' / 'is not' not allowed; use == or !=")
-            if op in ("in", "not in"):
-                right = self.literal_list(right_node, left)
-            else:
-                right = self.expr(right_node)
+            right = self.literal_list(right_node, left) if op in ("in", "not in") else self.expr(right_node)
             self.check_comparable(node, op, left, right)
             seg = f"{left.text} {op} {right.text}"
             parts.append(Compare(BOOL, seg if len(node.ops) > 1 else text, op, left, right))
@@ -318,6 +315,7 @@ class _Parser:
             if not isinstance(elt, ast.Constant) or isinstance(elt.value, bool):
                 raise self.fail(elt, "'in' lists may only hold numbers or strings")
             c = self._Constant(elt, self.segment(elt))
+            assert isinstance(c, Const)
             self.check_comparable(elt, "==", left, c)
             items.append(c.value)
         kind = left.type
@@ -350,13 +348,13 @@ class _Parser:
             if op not in ("==", "!="):
                 raise self.fail(node, f"text values cannot be ordered with {op!r}")
             for enum_side, other in ((a, b), (b, a)):
-                if enum_side.type.kind == "enum" and isinstance(other, Const):
-                    if other.value not in enum_side.type.values:
-                        origin = enum_side.type.origin
-                        raise self.fail(
-                            node, f"{other.value!r} is not an allowed value of {origin!r} "
-                            f"({enum_side.type.describe()})", fact=origin,
-                            suggestion=did_you_mean(str(other.value), enum_side.type.values))
+                if (enum_side.type.kind == "enum" and isinstance(other, Const)
+                        and other.value not in enum_side.type.values):
+                    origin = enum_side.type.origin
+                    raise self.fail(
+                        node, f"{other.value!r} is not an allowed value of {origin!r} "
+                        f"({enum_side.type.describe()})", fact=origin,
+                        suggestion=did_you_mean(str(other.value), enum_side.type.values))
             if ta.kind == tb.kind == "enum" and set(ta.values) != set(tb.values):
                 raise self.fail(node, f"{a.text!r} and {b.text!r} have different allowed values")
             return

@@ -20,10 +20,11 @@ from typing import Any
 import networkx as nx
 
 from ._errors import ExpressionError, Problem, SafetyRulesError, did_you_mean
-from ._expressions import BOOL, Expr, parse_expression
+from ._expressions import Expr, parse_expression
 from ._facts import FactCatalog, FactCatalogFile, FactSpec, fact_id_problem
 from ._law import LawCatalog, LawDocument
-from ._rule_files import RuleFile, RulebookFile, RuleVersion
+from ._rule_files import RulebookFile, RuleFile, RuleVersion
+from ._types import BOOL
 from ._validation import validate
 from ._windows import Window, effective_windows, overlaps_and_gaps
 from ._yaml import YamlMapping, YamlSequence, load_yaml
@@ -175,12 +176,12 @@ def _load_facts(directory: Path, problems: list[Problem]) -> tuple[FactCatalog, 
     for fid, spec in specs.items():
         if spec.derive is None:
             continue
-        path, line = where[fid]
+        fpath, line = where[fid]
         declared = catalog.types[fid]
         try:
             expr = parse_expression(spec.derive, catalog.types, expect=declared)
         except ExpressionError as exc:
-            problems.append(_expression_problem(exc, raw_of[fid], "derive", path, None))
+            problems.append(_expression_problem(exc, raw_of[fid], "derive", fpath, None))
             continue
         derived[fid] = expr
         graph.add_node(fid)
@@ -190,9 +191,9 @@ def _load_facts(directory: Path, problems: list[Problem]) -> tuple[FactCatalog, 
     cycles = list(nx.simple_cycles(graph))
     for cycle in cycles:
         fid = min(cycle)
-        path, line = where[fid]
+        fpath, line = where[fid]
         problems.append(Problem("derived facts form a cycle: " + " -> ".join([*cycle, cycle[0]]),
-                                path=path, line=line, fact=fid))
+                                path=fpath, line=line, fact=fid))
     if cycles:
         broken = {f for c in cycles for f in c}
         derived = {k: v for k, v in derived.items() if k not in broken}

@@ -74,7 +74,7 @@ class Finding(_Result):
     def _worked_out(self) -> tuple[dict[str, Any], list[Reason]]:
         if callable(self._detail):
             self._detail = self._detail()
-        return self._detail or ({}, [])  # type: ignore[no-any-return]
+        return self._detail or ({}, [])
 
     @computed_field(description="every fact the rule reads, with its value (null = missing)")  # type: ignore[prop-decorator]
     @property
@@ -104,7 +104,7 @@ class Undetermined(_Result):
     def missing_facts(self) -> list[str]:
         if callable(self._missing):
             self._missing = self._missing()
-        return self._missing or []  # type: ignore[no-any-return]
+        return self._missing or []
 
 
 class Counts(_Result):

@@ -11,7 +11,7 @@ from ._evaluation_log import EvaluationFile
 from ._experts import CaseFile, ExpertFile, HistoryFile, Policy
 from ._facts import FactCatalogFile
 from ._law import LawDocument
-from ._rule_files import RuleFile, RulebookFile
+from ._rule_files import RulebookFile, RuleFile
 
 FORMATS: dict[str, type[BaseModel]] = {
     "rule": RuleFile,

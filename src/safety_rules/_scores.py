@@ -42,7 +42,8 @@ def evaluation_score(e: Evaluation) -> float:
     return sum(parts) / len(parts)
 
 
-def expert_scores(experts: Iterable[Expert], evaluations: Iterable[Evaluation], policy: Policy) -> dict[str, ExpertScore]:
+def expert_scores(experts: Iterable[Expert], evaluations: Iterable[Evaluation],
+                  policy: Policy) -> dict[str, ExpertScore]:
     """Score of every expert (those without evaluations get the prior)."""
     s = policy.scoring
     by_expert: dict[str, list[float]] = defaultdict(list)
