@@ -25,6 +25,7 @@ import ast
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from ._errors import ExpressionError, did_you_mean
@@ -63,10 +64,14 @@ class Expr:
         for child in self.children():
             yield from child.walk()
 
-    @property
+    @cached_property
     def facts(self) -> frozenset[str]:
         """Fact ids read directly by this expression (derived facts not expanded)."""
         return frozenset(n.id for n in self.walk() if isinstance(n, FactRef))
+
+    @cached_property
+    def sorted_facts(self) -> tuple[str, ...]:
+        return tuple(sorted(self.facts))
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def explain(expr: Expr, env: Environment) -> Outcome:
 def _leaf(expr: Expr, env: Environment, out: Outcome) -> Outcome:
     if not is_leaf_condition(expr):
         return out
-    facts = tuple((f, env.fact_value(f)) for f in sorted(expr.facts))
+    facts = tuple((f, env.fact_value(f)) for f in expr.sorted_facts)
     return Outcome(out.value, out.missing, (Reason(expr.text, out.value, facts),))
 
 
