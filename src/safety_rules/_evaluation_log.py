@@ -52,9 +52,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ._errors import EvaluationLogError, LogIntegrityError, NotFoundError, SchemaError
-from ._validation import validate
-from ._yaml import load_yaml
+from ._errors import EvaluationLogError, LogIntegrityError, NotFoundError
+from ._validation import load_model
 
 GENESIS = "0" * 64
 TABLE = "expert_evaluations"
@@ -113,12 +112,7 @@ class EvaluationFile(BaseModel):
 
 
 def load_evaluations(path: str | Path) -> list[Evaluation]:
-    raw = load_yaml(path)
-    model, problems = validate(EvaluationFile, raw, path=str(path))
-    if model is None:
-        raise SchemaError("; ".join(p.message for p in problems), path=path, line=problems[0].line,
-                          problems=problems)
-    return list(model.evaluations)
+    return list(load_model(EvaluationFile, path)[0].evaluations)
 
 
 class EvaluationRecord(Evaluation):

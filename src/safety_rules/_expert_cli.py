@@ -13,7 +13,6 @@ import typer
 from rich.text import Text
 
 from ._cli import AsOfOption, Format, FormatOption, app, day, fail, handled, out, print_json
-from ._errors import SchemaError
 from ._evaluation_log import Evaluation, EvaluationLog, EvaluationRecord, default_url, load_evaluations
 from ._experts import (
     Expert,
@@ -27,7 +26,7 @@ from ._experts import (
 from ._matching import MatchResult, match
 from ._rulebook import default_rules_path
 from ._scores import ExpertScore, expert_scores
-from ._validation import validate
+from ._validation import schema_error, validate
 
 experts_app = typer.Typer(no_args_is_help=True, help="The expert registry: list, match, evaluate, scores, verify-log.")
 app.add_typer(experts_app, name="experts")
@@ -199,7 +198,7 @@ def evaluate(
                "remark": remark, "recorded_by": by, "corrects": corrects}
         model, problems = validate(Evaluation, raw, path="<command line>")
         if model is None:
-            raise SchemaError("; ".join(p.message for p in problems), problems=problems)
+            raise schema_error(problems)
         items = [model]
     written: list[EvaluationRecord] = [evaluation_log.append(item) for item in items]
     for rec in written:

@@ -15,13 +15,12 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ._errors import Problem, SchemaError, did_you_mean
-from ._validation import validate
-from ._yaml import load_yaml
+from ._errors import Problem, did_you_mean
+from ._validation import load_model, schema_error
 
 EXPERT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 Difficulty = Literal["routine", "difficult", "major"]
@@ -185,18 +184,6 @@ class HistoryFile(_Strict):
     assignments: list[PastAssignment]
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def _load(model: type[M], path: str | Path) -> tuple[M, Any]:
-    raw = load_yaml(path)
-    result, problems = validate(model, raw, path=str(path))
-    if result is None:
-        raise SchemaError("; ".join(p.message for p in problems), path=path, line=problems[0].line,
-                          problems=problems)
-    return result, raw
-
-
 def _unique(items: Sequence[Any], raw_items: Any, what: str, path: str | Path) -> None:
     seen: dict[str, int] = {}
     problems = []
@@ -207,8 +194,7 @@ def _unique(items: Sequence[Any], raw_items: Any, what: str, path: str | Path) -
                                     path=str(path), line=line, code="SchemaError"))
         seen[item.id] = i
     if problems:
-        raise SchemaError("; ".join(p.message for p in problems), path=path, line=problems[0].line,
-                          problems=problems)
+        raise schema_error(problems, path)
 
 
 def _check_industries(items: Sequence[Any], raw_items: Any, names: Callable[[Any], list[str]],
@@ -224,28 +210,27 @@ def _check_industries(items: Sequence[Any], raw_items: Any, names: Callable[[Any
                                         if hint else f"; the rulebook has {', '.join(sorted(industries))}"),
                                         path=str(path), line=raw_items.item_lines[i], code="SchemaError"))
     if problems:
-        raise SchemaError("; ".join(p.message for p in problems), path=path, line=problems[0].line,
-                          problems=problems)
+        raise schema_error(problems, path)
 
 
 def load_experts(path: str | Path, industries: set[str] | None = None) -> list[Expert]:
     """The experts of a registry file, sorted by id; ``industries``: the ones that exist."""
-    data, raw = _load(ExpertFile, path)
+    data, raw = load_model(ExpertFile, path)
     _unique(data.experts, raw["experts"], "expert", path)
     _check_industries(data.experts, raw["experts"], lambda e: [i.industry for i in e.industries], industries, path)
     return sorted(data.experts, key=lambda e: e.id)
 
 
 def load_policy(path: str | Path) -> Policy:
-    return _load(Policy, path)[0]
+    return load_model(Policy, path)[0]
 
 
 def load_cases(path: str | Path, industries: set[str] | None = None) -> list[Case]:
-    data, raw = _load(CaseFile, path)
+    data, raw = load_model(CaseFile, path)
     _unique(data.cases, raw["cases"], "case", path)
     _check_industries(data.cases, raw["cases"], lambda c: list(c.industries), industries, path)
     return list(data.cases)
 
 
 def load_history(path: str | Path) -> list[PastAssignment]:
-    return list(_load(HistoryFile, path)[0].assignments)
+    return list(load_model(HistoryFile, path)[0].assignments)

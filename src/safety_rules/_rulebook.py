@@ -20,7 +20,7 @@ from ._compiler import (
     compile_rules,
 )
 from ._enterprise import MAX_ENTERPRISE_BYTES, CheckedFacts, Enterprise, EnterpriseFile
-from ._errors import FactError, NotFoundError, RulebookError, SchemaError, did_you_mean
+from ._errors import FactError, NotFoundError, RulebookError, did_you_mean
 from ._expressions import Expr
 from ._facts import FactCatalog
 from ._interpreter import Environment, Outcome, explain
@@ -37,7 +37,7 @@ from ._results import (
     VersionInfo,
     trusted,
 )
-from ._validation import validate
+from ._validation import schema_error, validate
 from ._windows import ONE_DAY
 from ._yaml import load_yaml
 
@@ -166,9 +166,7 @@ class Rulebook:
         raw = load_yaml(p, max_bytes=MAX_ENTERPRISE_BYTES)
         model, problems = validate(EnterpriseFile, raw, path=str(p))
         if model is None:
-            first = problems[0]
-            raise SchemaError("; ".join(x.message for x in problems), path=p, line=first.line,
-                              problems=problems)
+            raise schema_error(problems, p)
         header = model.enterprise
         unknown = [i for i in header.industries if i not in self.industries]
         if unknown:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ._errors import Problem, did_you_mean
-from ._yaml import line_of
+from ._errors import Problem, SchemaError, did_you_mean
+from ._yaml import line_of, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -66,3 +67,18 @@ def validate(model: type[M], data: Any, *, path: str, rule_id: str | None = None
             for err in exc.errors(include_url=False)
         ]
         return None, problems
+
+
+def schema_error(problems: Sequence[Problem], path: str | Path | None = None) -> SchemaError:
+    """One :class:`SchemaError` carrying every problem (``context["problems"]``)."""
+    return SchemaError("; ".join(p.message for p in problems), path=path if path is not None else problems[0].path,
+                       line=problems[0].line, problems=list(problems))
+
+
+def load_model(model: type[M], path: str | Path) -> tuple[M, Any]:
+    """Read a YAML file and validate it against ``model``; raise :class:`SchemaError` listing every problem."""
+    raw = load_yaml(path)
+    result, problems = validate(model, raw, path=str(path))
+    if result is None:
+        raise schema_error(problems, path)
+    return result, raw
