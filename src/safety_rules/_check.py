@@ -60,7 +60,7 @@ def check_rulebook(path: str | Path | None = None) -> CheckReport:
     report.versions = sum(len(lin.versions) for lin in parts.lineages.values())
     report.facts = len(parts.facts.specs)
     report.documents = len(parts.law.documents)
-    book = Rulebook.from_parts(parts)
+    book = Rulebook(parts)
     for lineage in parts.lineages.values():
         if len(lineage.versions) != len(lineage.spec.versions):
             continue  # a version did not parse; its problem is already reported

@@ -73,7 +73,7 @@ class Rulebook:
     """
 
     def __init__(self, parts: Parts) -> None:
-        self._parts = parts
+        """Use :meth:`load`; this takes already validated parts (``check`` builds them itself)."""
         self.root: Path = parts.root
         self.name: str = parts.rulebook.name
         self.version: str = parts.rulebook.version
@@ -107,10 +107,6 @@ class Rulebook:
         parts, problems = load_parts(root)
         if problems or parts is None:
             raise RulebookError(problems, path=root)
-        return cls(parts)
-
-    @classmethod
-    def from_parts(cls, parts: Parts) -> Rulebook:
         return cls(parts)
 
     # -------------------------------------------------------------- inspection
@@ -283,8 +279,9 @@ class Rulebook:
                     continue
                 seen.add((document, provision))
                 resolved = self.law.resolve(document, provision, as_of, role)
-                if resolved is not None:
-                    cached.append(resolved)
+                # load() refuses rulebooks whose citations do not resolve on every day of a window
+                assert resolved is not None, (version.lineage_id, document, provision, as_of)
+                cached.append(resolved)
             if len(self._citations) > 4096:
                 self._citations.clear()
             self._citations[key] = cached
