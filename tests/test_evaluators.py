@@ -81,6 +81,14 @@ def test_sum_with_filter() -> None:
     assert value("sum(u.q_t for u in units if u.kind == '干式') >= 11", {"units": units[:3]}) is True
 
 
+def test_conditional_expression() -> None:
+    alpha = "(2.0 if workers >= 100 else 1.5 if workers >= 50 else 1.2 if workers >= 30 else 1.0)"
+    assert value(f"{alpha} * mass_t >= 15", {"workers": 60, "mass_t": 10}) is True
+    assert value(f"{alpha} * mass_t >= 15", {"workers": 20, "mass_t": 10}) is False
+    assert value(f"{alpha} * mass_t >= 15", {"mass_t": 10}) is None  # the condition decides the branch
+    assert value("(flag if other else flag)", {"flag": True}) is None  # unknown condition: unknown
+
+
 def test_derived_facts() -> None:
     derived = {"big": "mass_t >= 10", "big_and_flag": "big and flag"}
     assert value("big_and_flag", {"mass_t": 12, "flag": True}, derived) is True
@@ -131,7 +139,10 @@ def bool_exprs(draw: st.DrawFn, depth: int = 0, var: str | None = None) -> str:
     choices = ["leaf", "cmp", "enum", "date"]
     if depth < 3:
         choices += ["and", "or", "not", "agg"] if var is None else ["and", "or", "not"]
-    kind = draw(st.sampled_from(choices))
+    kind = draw(st.sampled_from(choices + (["ifelse"] if depth < 3 else [])))
+    if kind == "ifelse":
+        return (f"({draw(bool_exprs(depth + 1, var))} if {draw(bool_exprs(depth + 1, var))} "
+                f"else {draw(bool_exprs(depth + 1, var))})")
     if kind == "leaf":
         if var is not None and draw(st.booleans()):
             return f"{var}.ok"
@@ -165,12 +176,15 @@ def bool_exprs(draw: st.DrawFn, depth: int = 0, var: str | None = None) -> str:
 def num_exprs(draw: st.DrawFn, depth: int, var: str | None) -> str:
     choices = ["height_m", "height_m", "lit"]
     if depth < 4:
-        choices += ["arith"]
+        choices += ["arith", "ifelse"]
     kind = draw(st.sampled_from(choices))
     if kind == "height_m":
         return "height_m"
     if kind == "lit":
         return repr(draw(st.integers(-5, 250)))
+    if kind == "ifelse":
+        return (f"({draw(num_exprs(depth + 1, var))} if {draw(bool_exprs(depth + 2, var))} "
+                f"else {draw(num_exprs(depth + 1, var))})")
     op = draw(st.sampled_from(["+", "-", "*", "/"]))
     right = draw(st.sampled_from(["height_m", "2", "0", "(-3)"]))
     if op in ("*", "/") and right == "height_m":

@@ -44,6 +44,8 @@ FACTS = {
     "as_of >= date('2021-09-01') and flag",
     "name == '张三' or name != '李四'",
     "(flag\n and other)",
+    "(2.0 if workers >= 100 else 1.5 if workers >= 50 else 1.0) * mass_t >= 10",
+    "(other if flag else not other)",
 ])
 def test_accepts(text: str) -> None:
     expr = parse_expression(text, FACTS)
@@ -73,7 +75,9 @@ def test_accepts(text: str) -> None:
     ("units[0]", ["subscripts"]),
     ("open('x')", ["unknown function 'open'"]),
     ("(lambda: 1)()", ["only the functions"]),
-    ("flag if other else flag", ["conditional expressions"]),
+    ("(height_m if flag else mass_t) > 1", ["unit mismatch between the branches"]),
+    ("(height_m if flag else other)", ["both branches", "same type"]),
+    ("(1 if height_m else 2) > 0", ["'if' needs a true/false condition"]),
     ("flag is True", ["'is' / 'is not' not allowed"]),
     ("height_m in height_m", ["literal list"]),
     ("x := 1", ["syntax error"]),

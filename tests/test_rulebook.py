@@ -112,6 +112,22 @@ def test_derived_fact_decides_applicability(book: Rulebook) -> None:
     assert f.facts["ammonia_inventory_t"] == 10  # type: ignore[attr-defined]
 
 
+def test_major_hazard_source_grading_from_inventory(book: Rulebook) -> None:
+    # GB 18218: S = 45/5 + 12/10 = 10.2; alpha(85 people) = 1.5; R = 1.5 x (4 x 9 + 2 x 1.2) = 57.6: 二级
+    e = book.load_enterprise(ENTERPRISES / "linyi-hazchem-storage.yaml")
+    facts = {**dict(e.facts), "hazchem_tank_farm_independent_sis": False}
+    a = book.assess(book.enterprise(e.id, facts, industries=["hazchem"]), JUNE_2024)
+    f = by_id(a)["hazchem.tank-farm-emergency-shutoff"]
+    assert f.facts["hazchem_tank_farm_ratio_sum"] == pytest.approx(10.2)  # type: ignore[attr-defined]
+    assert f.facts["hazchem_tank_farm_r"] == pytest.approx(57.6)  # type: ignore[attr-defined]
+    assert f.facts["hazchem_tank_farm_major_hazard_level"] == 2  # type: ignore[attr-defined]
+    # the reference file's worked example: 15 t ammonia, 60 people -> R = 4.5, 四级
+    small = {"hazchem_enterprise": True, "hazchem_tank_farm_inventory": [{"substance": "液氨", "quantity_t": 15}],
+             "hazchem_exposed_population": 60, "hazchem_tank_farm_emergency_shutoff": False}
+    a = book.assess(book.enterprise("S", small, industries=["hazchem"]), JUNE_2024)
+    assert "hazchem.tank-farm-emergency-shutoff" in a.compliant
+
+
 def test_output_is_deterministic_and_json_field_names_are_stable(book: Rulebook) -> None:
     e = book.load_enterprise(ENTERPRISES / "linyi-ammonia-cold-store.yaml")
     first = book.assess(e, JUNE_2024).model_dump_json()

@@ -31,6 +31,7 @@ from ._expressions import (
     Expr,
     FactRef,
     Field,
+    IfElse,
     Neg,
     Not,
     Var,
@@ -166,6 +167,10 @@ class _Codegen:
             return f"(None if {first} is None else {value})"
         if isinstance(e, Aggregate):
             return self.aggregate(e, scope)
+        if isinstance(e, IfElse):
+            first, later = self.bind(self.expr(e.condition, scope))
+            return (f"({self.expr(e.then, scope)} if {first} is True else "
+                    f"({self.expr(e.otherwise, scope)} if {later} is False else None))")
         raise TypeError(f"cannot compile {type(e).__name__}")
 
     def bool_op(self, op: str, codes: list[str]) -> str:

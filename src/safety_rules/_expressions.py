@@ -6,13 +6,14 @@ A condition is a Python-like expression parsed with :func:`ast.parse` (mode
 * fact ids and ``as_of`` (the assessment date), numbers, strings, ``True``/``False``;
 * ``and`` / ``or`` / ``not``; comparisons ``== != < <= > >=``, ``in`` / ``not in``
   against a literal list; ``+ - * /`` and unary minus;
+* ``x if condition else y`` (unknown when the condition is unknown);
 * ``any(...)``, ``all(...)``, ``count(...)`` and ``sum(...)`` over one list-of-records
   fact, e.g. ``any(t.substance == '氨' and t.quantity_t >= 10 for t in storage_units)``,
   with optional ``if`` filters; ``len(records)``; ``days_since(date)``;
   ``date('2021-09-01')``.
 
 Nothing else: no attribute access except a record's declared fields, no calls to
-anything not listed, no subscripts, no lambdas. Types and units are checked here,
+anything not listed, no subscripts, no lambdas, no walrus. Types and units are checked here,
 against the fact catalog, so a rule that compares metres with tonnes never loads.
 
 The result is a small tree of frozen dataclasses (``Expr``) that both the
@@ -159,6 +160,18 @@ class Aggregate(Expr):
 
 
 @dataclass(frozen=True)
+class IfElse(Expr):
+    """``then if condition else otherwise``; unknown when the condition is unknown."""
+
+    condition: Expr = None  # type: ignore[assignment]
+    then: Expr = None  # type: ignore[assignment]
+    otherwise: Expr = None  # type: ignore[assignment]
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.condition, self.then, self.otherwise)
+
+
+@dataclass(frozen=True)
 class Call(Expr):
     func: Literal["len", "days_since"] = "len"
     args: tuple[Expr, ...] = ()
@@ -184,7 +197,6 @@ _FRIENDLY: dict[type[ast.AST], str] = {
     ast.Attribute: "attribute access (only a record's fields, like t.quantity_t, are allowed)",
     ast.Subscript: "subscripts ([...])",
     ast.Lambda: "lambda",
-    ast.IfExp: "conditional expressions (x if c else y)",
     ast.ListComp: "list comprehensions",
     ast.DictComp: "dict comprehensions",
     ast.SetComp: "set comprehensions",
@@ -385,6 +397,21 @@ class _Parser:
             unit = combine_units(op, left.type.unit, right.type.unit)
         return Arith(Type("number", unit=unit), text, op, left, right)
 
+    # -- conditional
+    def _IfExp(self, node: ast.IfExp, text: str) -> Expr:
+        condition = self.bool_operand(node.test, "'if'")
+        then, otherwise = self.expr(node.body), self.expr(node.orelse)
+        a, b = then.type, otherwise.type
+        if a.kind != b.kind or a.kind in ("records", "record", "list"):
+            raise self.fail(node, f"both branches of 'x if c else y' need the same type, got {a.describe()} "
+                            f"and {b.describe()}")
+        if a.kind == "number" and not units_compatible(a, b):
+            raise self.fail(node, f"unit mismatch between the branches: {a.unit} and {b.unit}")
+        if a.kind == "enum" and set(a.values) != set(b.values):
+            raise self.fail(node, "the branches have different allowed values")
+        result = a if a.kind != "number" or a.unit is not None else b
+        return IfElse(result, text, condition, then, otherwise)
+
     # -- calls
     def _Call(self, node: ast.Call, text: str) -> Expr:
         if not isinstance(node.func, ast.Name):
@@ -522,4 +549,6 @@ def render(e: Expr) -> str:
         return f"{e.func}({render(e.body)} for {e.var} in {e.source.id}{ifs})"
     if isinstance(e, Call):
         return f"{e.func}(" + ", ".join(render(a) for a in e.args) + ")"
+    if isinstance(e, IfElse):
+        return f"({render(e.then)} if {render(e.condition)} else {render(e.otherwise)})"
     raise TypeError(f"cannot render {type(e).__name__}")

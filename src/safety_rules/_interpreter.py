@@ -7,7 +7,8 @@ finding: which sub-conditions decided, with which fact values, and which missing
 facts would decide an undetermined rule.
 
 Unknown is ``None``. ``False and unknown`` is False, ``True or unknown`` is True;
-a comparison or arithmetic with an unknown operand is unknown; ``x / 0`` is unknown.
+a comparison or arithmetic with an unknown operand is unknown; ``x / 0`` is unknown;
+``x if c else y`` is unknown when ``c`` is (even if ``x`` and ``y`` agree).
 Over a list of records: ``any`` is True if some record's condition is True, unknown
 if none is True but some is unknown; ``all`` dually; ``count`` and ``sum`` are
 unknown if any record's contribution is unknown. An ``if`` filter joins the
@@ -34,6 +35,7 @@ from ._expressions import (
     Expr,
     FactRef,
     Field,
+    IfElse,
     Neg,
     Not,
     Var,
@@ -149,6 +151,12 @@ def _eval(e: Expr, env: Environment) -> Outcome:
         return Outcome(None if x.value is None else -x.value, x.missing)
     if isinstance(e, Aggregate):
         return _leaf(e, env, _aggregate(e, env))
+    if isinstance(e, IfElse):
+        c = _eval(e.condition, env)
+        if c.value is None:
+            return _leaf(e, env, Outcome(None, c.missing))
+        branch = _eval(e.then if c.value else e.otherwise, env)
+        return _leaf(e, env, Outcome(branch.value, branch.missing, branch.reasons))
     if isinstance(e, Call):
         x = _eval(e.args[0], env)
         if x.value is None:
