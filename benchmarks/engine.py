@@ -277,7 +277,7 @@ def main() -> None:
     print(f"engines agree on {len(complete)} enterprises with complete facts: {agree}")
 
     bundled = Rulebook.load(default_rules_path())
-    examples = sorted((default_rules_path().parent / "examples" / "enterprises").glob("*.yaml"))
+    examples = sorted((Path(__file__).resolve().parent.parent / "examples" / "enterprises").glob("*.yaml"))
     real = [bundled.load_enterprise(p) for p in examples] * max(1, n // 10)
     figures["bundled_assess_per_s"] = rate(lambda: [bundled.assess(e, dt.date(2024, 6, 1)) for e in real], len(real))
 

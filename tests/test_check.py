@@ -51,6 +51,12 @@ def test_bundled_rulebook_passes_check() -> None:
     assert report.rules >= 15
 
 
+def test_bundled_rulebook_is_the_default() -> None:
+    report = check_rulebook()  # no path: the rulebook the package carries
+    assert report.ok and report.rules == check_rulebook(RULES).rules
+    assert Rulebook.load().version == Rulebook.load(RULES).version
+
+
 def test_every_broken_fixture_has_a_case() -> None:
     assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(CASES)
 

@@ -24,7 +24,7 @@ from ._experts import (
     load_policy,
 )
 from ._matching import MatchResult, match
-from ._rulebook import default_rules_path
+from ._rulebook import BUNDLED, default_rules_path
 from ._scores import ExpertScore, expert_scores
 from ._validation import schema_error, validate
 
@@ -33,7 +33,7 @@ app.add_typer(experts_app, name="experts")
 
 
 def _registry_dir() -> Path:
-    return default_rules_path().parent / "experts"
+    return BUNDLED / "experts"
 
 
 RegistryOption = Annotated[Path | None, typer.Option("--registry", show_default=False,

@@ -44,14 +44,15 @@ from ._yaml import load_yaml
 Subject = Enterprise | Mapping[str, Any]
 
 
+BUNDLED = Path(__file__).parent / "_data"
+
+
 def default_rules_path() -> Path:
-    """The bundled rulebook: ``rules/`` of the source tree this package was installed from."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "rules" / "rulebook.yaml"
-        if candidate.exists():
-            return candidate.parent
-    raise NotFoundError("no bundled rulebook found; pass the path of a rules/ directory")
+    """The bundled rulebook (the repository's ``rules/``, which wheels carry in the package)."""
+    path = BUNDLED / "rules"
+    if not (path / "rulebook.yaml").exists():
+        raise NotFoundError(f"no bundled rulebook at {path}; pass the path of a rules/ directory")
+    return path
 
 
 @dataclass(frozen=True)
