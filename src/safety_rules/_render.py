@@ -5,11 +5,11 @@ JSON output is not made here: it is the pydantic models' own JSON.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.panel import Panel
 from rich.rule import Rule
 from rich.text import Text
 
@@ -111,10 +111,19 @@ def questions_renderable(questions: Sequence[Question], title: str) -> Renderabl
     return t
 
 
+def _shown_path(path: str) -> str:
+    """Relative to the working directory when it is below it: shorter, and the same on every machine."""
+    try:
+        real = os.path.realpath(path)
+        return os.path.relpath(real) if not os.path.relpath(real).startswith("..") else real
+    except ValueError:  # another drive
+        return path
+
+
 def explanation_renderable(e: RuleExplanation) -> RenderableType:
     head = Text()
     head.append(f"{e.rule_id}  {e.title}\n", style="bold")
-    head.append(f"行业 {e.industry}   适用条件 {e.applies_to or '（全部）'}   文件 {e.path}\n")
+    head.append(f"行业 {e.industry}   适用条件 {e.applies_to or '（全部）'}   文件 {_shown_path(e.path)}\n")
     if e.replaces:
         head.append(f"替代 {', '.join(e.replaces)}\n")
     if e.replaced_by:
@@ -131,7 +140,7 @@ def explanation_renderable(e: RuleExplanation) -> RenderableType:
             text.append(f"· {c.text}" + ("" if c.source_checked else " [未核对]") + "\n")
         text.append(f"整改: {deadline_text(v.rectification.deadline)} — {v.rectification.hint}\n")
         parts.append(text)
-    return Panel(Group(*parts))
+    return Group(Rule(style="dim"), *parts)
 
 
 # ------------------------------------------------------------------ markdown
