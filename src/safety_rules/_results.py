@@ -8,7 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    computed_field,
+    model_validator,
+)
 
 from ._law import ResolvedCitation, Sanction
 from ._rule_files import Rectification, Severity
@@ -30,8 +38,11 @@ def trusted(cls: type[R], values: dict[str, Any], private: dict[str, Any] | None
 
     ``model_construct`` costs about 3 µs a call, and an assessment builds dozens of
     findings; this sets the same four slots pydantic's own ``model_construct`` sets.
-    ``tests/test_results.py`` checks that such an object is equal to the validated one,
-    so a change in pydantic's internals fails a test rather than the output.
+    ``values`` becomes the object's ``__dict__`` as it is: the engine passes one cached
+    dict to every finding of a rule version (frozen models never write to it, and
+    ``model_copy`` copies it), which keeps the garbage collector's work per finding small.
+    ``tests/test_results.py`` checks that such objects equal validated ones, so a change
+    in pydantic's internals fails a test rather than the output.
     """
     obj = cls.__new__(cls)
     setattr_ = object.__setattr__
@@ -68,13 +79,39 @@ class Finding(_Result):
     sanction: Sanction | None = Field(description="from the penalty citation, as in force")
     rectification: Rectification
     source_checked: bool = Field(description="false if the rule's wording was not checked against its source")
-    # a callable until first read, then its result
-    _detail: Any = PrivateAttr(default=None)
+    # until first read: where to work the details out, and for which rule version
+    _source: Any = PrivateAttr(default=None)
+    _version: Any = PrivateAttr(default=None)
+    _detail: tuple[dict[str, Any], list[Reason]] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_details(cls, data: Any, handler: ModelWrapValidatorHandler[Finding]) -> Finding:
+        # facts and explanation are computed fields: keep them when a finding is read back
+        # from its JSON, instead of silently dropping them
+        details = None
+        if isinstance(data, dict) and ("facts" in data or "explanation" in data):
+            data = dict(data)
+            details = (dict(data.pop("facts", {})),
+                       [Reason.model_validate(r) for r in data.pop("explanation", [])])
+        finding = handler(data)
+        if details is not None:
+            finding._detail = details
+        return finding
+
+    def __eq__(self, other: object) -> bool:
+        # equal results, computed fields included; not the private state they are computed from
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    def __hash__(self) -> int:
+        return hash((self.rule_id, self.rule_version, self.title))
 
     def _worked_out(self) -> tuple[dict[str, Any], list[Reason]]:
-        if callable(self._detail):
-            self._detail = self._detail()
-        return self._detail or ({}, [])
+        if self._detail is None:
+            self._detail = self._source.finding_detail(self._version) if self._source else ({}, [])
+        return self._detail
 
     @computed_field(description="every fact the rule reads, with its value (null = missing)")  # type: ignore[prop-decorator]
     @property
@@ -95,16 +132,37 @@ class Undetermined(_Result):
     industry: str
     severity: Severity
     title: str
-    # a callable until first read, then its result
-    _missing: Any = PrivateAttr(default=None)
+    _source: Any = PrivateAttr(default=None)
+    _version: Any = PrivateAttr(default=None)
+    _missing: list[str] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_missing(cls, data: Any, handler: ModelWrapValidatorHandler[Undetermined]) -> Undetermined:
+        missing = None
+        if isinstance(data, dict) and "missing_facts" in data:
+            data = dict(data)
+            missing = [str(m) for m in data.pop("missing_facts")]
+        entry = handler(data)
+        if missing is not None:
+            entry._missing = missing
+        return entry
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Undetermined):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    def __hash__(self) -> int:
+        return hash((self.rule_id, self.rule_version, self.title))
 
     @computed_field(description="facts that would decide it; a record field is written "  # type: ignore[prop-decorator]
                     "fact[index].field")
     @property
     def missing_facts(self) -> list[str]:
-        if callable(self._missing):
-            self._missing = self._missing()
-        return self._missing or []
+        if self._missing is None:
+            self._missing = self._source.missing_facts(self._version) if self._source else []
+        return self._missing
 
 
 class Counts(_Result):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +52,22 @@ def default_rules_path() -> Path:
     if not (path / "rulebook.yaml").exists():
         raise NotFoundError(f"no bundled rulebook at {path}; pass the path of a rules/ directory")
     return path
+
+
+class _Details:
+    """Works out, on first read, what findings and undetermined entries of one assessment
+    explain about themselves: one of these per assessment rather than a closure per finding."""
+
+    __slots__ = ("book", "env")
+
+    def __init__(self, book: Rulebook, env: Environment) -> None:
+        self.book, self.env = book, env
+
+    def finding_detail(self, version: LoadedVersion) -> tuple[dict[str, Any], list[Reason]]:
+        return self.book._finding_detail(version, self.env)
+
+    def missing_facts(self, version: LoadedVersion) -> list[str]:
+        return self.book._missing_facts(version, self.env)
 
 
 @dataclass(frozen=True)
@@ -235,10 +250,10 @@ class Rulebook:
         part = self._slice(as_of, enterprise.industries)
         na, ok, bad, unknown = part.evaluate(enterprise.facts, as_of)
         versions, ids = part.versions, part.ids
-        env = Environment(enterprise.facts, as_of, self._derived)
+        source = _Details(self, Environment(enterprise.facts, as_of, self._derived))
         statics = self._statics(part, as_of)
-        findings = [self._finding(versions[i], statics[i][0], env) for i in bad]
-        undetermined = [self._undetermined(versions[i], statics[i][1], env) for i in unknown]
+        findings = [self._finding(versions[i], statics[i][0], source) for i in bad]
+        undetermined = [self._undetermined(versions[i], statics[i][1], source) for i in unknown]
         majors = [f.severity for f in findings].count("major_hazard")
         not_applicable = list(part.other_industries)
         not_applicable += [ids[i] for i in na]
@@ -331,12 +346,11 @@ class Rulebook:
             self._static_cache[key] = cached
         return cached
 
-    def _finding(self, version: LoadedVersion, static: dict[str, Any], env: Environment) -> Finding:
-        return trusted(Finding, static.copy(), {"_detail": functools.partial(self._finding_detail, version, env)})
+    def _finding(self, version: LoadedVersion, static: dict[str, Any], source: _Details) -> Finding:
+        return trusted(Finding, static, {"_source": source, "_version": version, "_detail": None})
 
-    def _undetermined(self, version: LoadedVersion, static: dict[str, Any], env: Environment) -> Undetermined:
-        return trusted(Undetermined, static.copy(),
-                       {"_missing": functools.partial(self._missing_facts, version, env)})
+    def _undetermined(self, version: LoadedVersion, static: dict[str, Any], source: _Details) -> Undetermined:
+        return trusted(Undetermined, static, {"_source": source, "_version": version, "_missing": None})
 
     def _finding_detail(self, version: LoadedVersion, env: Environment) -> tuple[dict[str, Any], list[Reason]]:
         code, applies, when = self.outcome(version, env)
