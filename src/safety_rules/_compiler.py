@@ -2,12 +2,13 @@
 
 For each set of rule versions in force together (a "slice" of the rulebook's
 timeline) we generate the source of one plain function that reads every fact it
-needs into a local once, computes derived facts in dependency order, and returns
-one outcome code per rule. Three-valued logic is spelled out inline with ``None``
-for unknown (``False if (a := A) is False or (b := B) is False else (None if a is
-None or b is None else True)``), so there is no call per operator and no tree to
-walk. Measured alternatives (one function per rule, nested closures, a tree
-walker) were 2-10x slower; see ``benchmarks/engine.py``.
+needs into a local once, computes derived facts in dependency order, tests each
+distinct ``applies_to`` once, and returns the indexes of the rules by outcome (not
+applicable, compliant, violated, undetermined). Three-valued logic is spelled out
+inline with ``None`` for unknown (``False if (a := A) is False or (b := B) is False
+else (None if a is None or b is None else True)``), so there is no call per
+operator and no tree to walk: one function per rule, nested closures or a tree
+walker are 2-10x slower (the measurements behind the design).
 
 The semantics are defined by ``_interpreter``; a property test holds the two equal.
 """
