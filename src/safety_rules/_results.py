@@ -61,7 +61,20 @@ class Reason(_Result):
     facts: dict[str, Any] = Field(default_factory=dict, description="facts it read, null = missing")
 
 
-class Finding(_Result):
+class _Lazy(_Result):
+    """A result with fields computed on first read: equal to another when their dumps are
+    equal (computed fields included), whatever private state they are computed from."""
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, getattr(self, "rule_id", None), getattr(self, "rule_version", None)))
+
+
+class Finding(_Lazy):
     """A rule version whose condition holds: a violation or a major accident hazard.
 
     ``facts`` and ``explanation`` are worked out by the reference interpreter the first
@@ -99,15 +112,6 @@ class Finding(_Result):
             finding._detail = details
         return finding
 
-    def __eq__(self, other: object) -> bool:
-        # equal results, computed fields included; not the private state they are computed from
-        if not isinstance(other, Finding):
-            return NotImplemented
-        return self.model_dump() == other.model_dump()
-
-    def __hash__(self) -> int:
-        return hash((self.rule_id, self.rule_version, self.title))
-
     def _worked_out(self) -> tuple[dict[str, Any], list[Reason]]:
         if self._detail is None:
             self._detail = self._source.finding_detail(self._version) if self._source else ({}, [])
@@ -124,7 +128,7 @@ class Finding(_Result):
         return self._worked_out()[1]
 
 
-class Undetermined(_Result):
+class Undetermined(_Lazy):
     """A rule that the known facts cannot decide. Unknown is never compliant."""
 
     rule_id: str
@@ -147,14 +151,6 @@ class Undetermined(_Result):
         if missing is not None:
             entry._missing = missing
         return entry
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Undetermined):
-            return NotImplemented
-        return self.model_dump() == other.model_dump()
-
-    def __hash__(self) -> int:
-        return hash((self.rule_id, self.rule_version, self.title))
 
     @computed_field(description="facts that would decide it; a record field is written "  # type: ignore[prop-decorator]
                     "fact[index].field")
