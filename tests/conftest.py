@@ -4,8 +4,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from safety_rules import Rulebook
+from safety_rules._cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -24,3 +26,10 @@ def rules_copy(tmp_path: Path) -> Path:
     target = tmp_path / "rules"
     shutil.copytree(RULES, target)
     return target
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run ``safety-rules`` in-process: (exit code, stdout, stderr); never a traceback."""
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output + result.stderr, result.output + result.stderr
+    return result.exit_code, result.stdout, result.stderr

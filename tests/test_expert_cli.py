@@ -5,22 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from safety_rules._cli import app
-
 from .conftest import EXAMPLES, FIXTURES
+from .conftest import run_cli as run
 
-runner = CliRunner()
 CASES = str(EXAMPLES / "cases" / "cases.yaml")
 HISTORY = str(EXAMPLES / "cases" / "history.yaml")
 EVALUATIONS = str(EXAMPLES / "cases" / "evaluations.yaml")
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    r = runner.invoke(app, list(args))
-    assert "Traceback" not in r.output + r.stderr, r.output + r.stderr
-    return r.exit_code, r.stdout, r.stderr
 
 
 def test_list() -> None:

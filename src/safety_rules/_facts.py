@@ -134,12 +134,6 @@ class FactCatalog:
         self.specs: dict[str, FactSpec] = dict(specs)
         self.types: dict[str, Type] = {k: spec_type(k, s) for k, s in self.specs.items()}
 
-    def observed(self) -> list[str]:
-        return [k for k, s in self.specs.items() if s.derive is None]
-
-    def derived_ids(self) -> list[str]:
-        return [k for k, s in self.specs.items() if s.derive is not None]
-
     def label(self, fact_id: str) -> str:
         base = fact_id.split("[", 1)[0]
         spec = self.specs.get(base)

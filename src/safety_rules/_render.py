@@ -13,7 +13,7 @@ from rich.console import Group, RenderableType
 from rich.rule import Rule
 from rich.text import Text
 
-from ._results import Assessment, Finding, Question, RuleExplanation
+from ._results import Assessment, Question, RuleExplanation
 
 SEVERITY_LABEL = {"major_hazard": "重大事故隐患", "violation": "违法行为"}
 ROLE_LABEL = {"defines": "判定", "duty": "义务", "penalty": "罚则", "basis": "相关"}
@@ -21,27 +21,6 @@ ROLE_LABEL = {"defines": "判定", "duty": "义务", "penalty": "罚则", "basis
 
 def deadline_text(deadline: Any) -> str:
     return "立即" if deadline == "immediate" else f"{deadline}日内"
-
-
-def yuan(amount: int) -> str:
-    return f"{amount // 10000}万元" if amount and amount % 10000 == 0 else f"{amount}元"
-
-
-def sanction_text(f: Finding) -> str:
-    s = f.sanction
-    if s is None:
-        return ""
-    parts = []
-    if s.fine_yuan:
-        rng = f"{yuan(s.fine_yuan.min)}–{yuan(s.fine_yuan.max)}" if s.fine_yuan.min else f"{yuan(s.fine_yuan.max)}以下"
-        parts.append(("可处" if s.discretionary else "处") + rng)
-    if s.overdue_fine_yuan:
-        parts.append(f"逾期/拒不改正 {yuan(s.overdue_fine_yuan.min)}–{yuan(s.overdue_fine_yuan.max)}")
-    if s.individual_fine_yuan:
-        parts.append(f"责任人员 {yuan(s.individual_fine_yuan.min)}–{yuan(s.individual_fine_yuan.max)}")
-    if s.suspension:
-        parts.append("可责令停产停业整顿")
-    return "；".join(parts)
 
 
 def value_text(value: Any) -> str:
