@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synthetic  # noqa: E402
 
 from safety_rules import Rulebook  # noqa: E402
-from safety_rules._expressions import BoolOp, Compare, Const, Expr, FactRef, Not  # noqa: E402
-from safety_rules._rulebook import default_rules_path  # noqa: E402
+from safety_rules.engine._expressions import BoolOp, Compare, Const, Expr, FactRef, Not  # noqa: E402
+from safety_rules.engine._rulebook import default_rules_path  # noqa: E402
 
 AS_OF = synthetic.AS_OF
 DEFAULTS = {"bool": False, "number": 0, "enum": ""}

@@ -24,9 +24,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from safety_rules._evaluation_log import Evaluation, EvaluationLog
-from safety_rules._experts import Case, Expert, PastAssignment, Policy
-from safety_rules._matching import match
+from safety_rules.experts._evaluation_log import Evaluation, EvaluationLog
+from safety_rules.experts._matching import match
+from safety_rules.experts._registry import Case, Expert, PastAssignment, Policy
 
 INDUSTRIES = ["mining", "hazchem", "metallurgy", "dust", "ammonia"]
 COUNTIES = ["兰山区", "罗庄区", "河东区", "沂南县", "郯城县", "沂水县",

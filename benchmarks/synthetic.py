@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from safety_rules._expressions import parse_expression
-from safety_rules._interpreter import evaluate
-from safety_rules._types import BOOL, Type
+from safety_rules.engine._expressions import parse_expression
+from safety_rules.engine._interpreter import evaluate
+from safety_rules.engine._types import BOOL, Type
 
 INDUSTRIES = ["mining", "hazchem", "metallurgy", "dust", "ammonia"]
 ENUM_VALUES = ["甲", "乙", "丙", "丁"]

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from safety_rules import Rulebook
-from safety_rules._cli import app
+from safety_rules.cli._app import app
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"

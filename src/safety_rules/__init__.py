@@ -3,9 +3,34 @@
 Everything public is listed in ``__all__``; the modules themselves are private.
 """
 
-from ._check import CheckReport, check_rulebook
-from ._enterprise import Enterprise
-from ._errors import (
+from .engine._check import CheckReport, check_rulebook
+from .engine._enterprise import Enterprise
+from .engine._results import (
+    Assessment,
+    Counts,
+    Finding,
+    Question,
+    Reason,
+    RuleExplanation,
+    Undetermined,
+    VersionInfo,
+)
+from .engine._rulebook import Rulebook
+from .experts._evaluation_log import Evaluation, EvaluationLog, EvaluationRecord, Verification, load_evaluations
+from .experts._matching import Assignment, CaseResult, Exclusion, MatchResult, ScoreTerms, match
+from .experts._registry import (
+    Case,
+    Expert,
+    PastAssignment,
+    Policy,
+    load_cases,
+    load_experts,
+    load_history,
+    load_policy,
+)
+from .experts._scores import ExpertScore, expert_scores
+from .law._catalog import ResolvedCitation, Sanction
+from .shared._errors import (
     EvaluationLogError,
     ExpressionError,
     FactError,
@@ -19,31 +44,6 @@ from ._errors import (
     SchemaError,
     YamlError,
 )
-from ._evaluation_log import Evaluation, EvaluationLog, EvaluationRecord, Verification, load_evaluations
-from ._experts import (
-    Case,
-    Expert,
-    PastAssignment,
-    Policy,
-    load_cases,
-    load_experts,
-    load_history,
-    load_policy,
-)
-from ._law import ResolvedCitation, Sanction
-from ._matching import Assignment, CaseResult, Exclusion, MatchResult, ScoreTerms, match
-from ._results import (
-    Assessment,
-    Counts,
-    Finding,
-    Question,
-    Reason,
-    RuleExplanation,
-    Undetermined,
-    VersionInfo,
-)
-from ._rulebook import Rulebook
-from ._scores import ExpertScore, expert_scores
 
 __version__ = "0.1.0"
 

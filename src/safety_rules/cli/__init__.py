@@ -1,0 +1,1 @@
+"""The ``safety-rules`` command line: the top layer, over every domain."""

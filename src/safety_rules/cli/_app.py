@@ -1,0 +1,177 @@
+"""The ``safety-rules`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+
+from ..engine._check import check_rulebook
+from ..engine._rulebook import Rulebook
+from ..shared._errors import SafetyRulesError
+from . import _render
+from ._schema import FORMATS, json_schema
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="China's work-safety inspection standards as versioned, testable rules.")
+
+out = Console(soft_wrap=True)  # let the terminal wrap: rich breaks Chinese text badly
+err = Console(stderr=True, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+RulesOption = Annotated[Path | None, typer.Option("--rules", help="rulebook directory (default: bundled rules/)",
+                                                  show_default=False)]
+AsOfOption = Annotated[dt.datetime | None, typer.Option(
+    "--as-of", formats=["%Y-%m-%d"], show_default=False,
+    help="inspection date YYYY-MM-DD (default: the file's inspected_on, else today)")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="output format")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def handled(fn: F) -> F:
+    """Report the library's errors as one clear line each, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SafetyRulesError as exc:
+            problems = exc.context.get("problems") or getattr(exc, "problems", None)
+            if problems:
+                for p in problems:
+                    err.print(str(p), highlight=False, markup=False)
+                fail(f"{len(problems)} problem(s)")
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None
+
+
+@app.command()
+@handled
+def check(path: Annotated[Path | None, typer.Argument(help="rulebook directory", show_default=False)] = None) -> None:
+    """Validate every rule file and run every rule's examples (for the standards team and CI)."""
+    report = check_rulebook(path)
+    for p in report.problems:
+        out.print(str(p), highlight=False, markup=False)
+    summary = (f"{report.rules} rules, {report.versions} versions, {report.facts} facts, "
+               f"{report.documents} documents; examples {report.examples_passed}/{report.examples} passed; "
+               f"rulebook {report.rulebook_version}")
+    if report.problems:
+        fail(f"{len(report.problems)} problem(s); {summary}", code=1)
+    out.print(f"ok: {summary}", highlight=False)
+
+
+@app.command()
+@handled
+def assess(
+    files: Annotated[list[Path], typer.Argument(help="enterprise fact files (YAML)")],
+    as_of: AsOfOption = None,
+    rules: RulesOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Assess enterprises: violations, major accident hazards, and what is still undetermined."""
+    book = Rulebook.load(rules)
+    enterprises, problems = [], []
+    for f in files:  # read every file first: a bad one stops the run before any output
+        try:
+            enterprises.append(book.load_enterprise(f))
+        except SafetyRulesError as exc:
+            problems.append(exc)
+    if problems:
+        for problem in problems:
+            err.print(str(problem), highlight=False, markup=False)
+        fail(f"{len(problems)} enterprise file(s) could not be read; nothing was assessed")
+    results = list(book.assess_many(enterprises, day(as_of)))
+    if format is Format.json:
+        data = [r.model_dump(mode="json") for r in results]
+        print_json(data[0] if len(data) == 1 else data)
+    elif format is Format.markdown:
+        sys.stdout.write("\n".join(_render.assessment_markdown(r) for r in results))
+    else:
+        for r in results:
+            out.print(_render.assessment_renderable(r, book.facts.label))
+
+
+@app.command()
+@handled
+def questions(
+    file: Annotated[Path, typer.Argument(help="enterprise fact file (YAML)")],
+    as_of: AsOfOption = None,
+    rules: RulesOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """What to check next: missing facts ranked by the major hazards and rules they would decide."""
+    book = Rulebook.load(rules)
+    enterprise = book.load_enterprise(file)
+    qs = book.questions(enterprise, day(as_of))
+    if format is Format.json:
+        print_json([q.model_dump(mode="json") for q in qs])
+    elif format is Format.markdown:
+        sys.stdout.write(_render.questions_markdown(qs))
+    elif not qs:
+        out.print("nothing left to establish: every applicable rule is decided")
+    else:
+        out.print(_render.questions_renderable(qs, f"{enterprise.name or enterprise.id}：待查明事项"))
+
+
+@app.command()
+@handled
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="rule id, e.g. dust.zone20-electrics")],
+    as_of: AsOfOption = None,
+    rules: RulesOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """A rule's title, versions, conditions and citations as in force on a date."""
+    book = Rulebook.load(rules)
+    e = book.explain(rule_id, day(as_of))
+    if format is Format.json:
+        print_json(e.model_dump(mode="json"))
+    elif format is Format.markdown:
+        sys.stdout.write(_render.explanation_markdown(e))
+    else:
+        out.print(_render.explanation_renderable(e))
+
+
+@app.command()
+@handled
+def schema(kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(FORMATS)}")] = "rule") -> None:
+    """Print the JSON Schema of a file format (for editor autocompletion)."""
+    if kind not in FORMATS:
+        fail(f"unknown format {kind!r}; choose one of {', '.join(FORMATS)}")
+    print_json(json_schema(kind))
+
+
+def main() -> None:
+    app()
+
+
+from . import _experts  # noqa: E402,F401  - adds the `experts` commands to `app`

@@ -1,0 +1,244 @@
+"""``safety-rules experts ...``: the expert registry on the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from ..engine._rulebook import BUNDLED, default_rules_path
+from ..experts._evaluation_log import Evaluation, EvaluationLog, EvaluationRecord, default_url, load_evaluations
+from ..experts._matching import MatchResult, match
+from ..experts._registry import (
+    Expert,
+    PastAssignment,
+    Policy,
+    load_cases,
+    load_experts,
+    load_history,
+    load_policy,
+)
+from ..experts._scores import ExpertScore, expert_scores
+from ..shared._validation import schema_error, validate
+from ._app import AsOfOption, Format, FormatOption, app, day, fail, handled, out, print_json
+
+experts_app = typer.Typer(no_args_is_help=True, help="The expert registry: list, match, evaluate, scores, verify-log.")
+app.add_typer(experts_app, name="experts")
+
+
+def _registry_dir() -> Path:
+    return BUNDLED / "experts"
+
+
+RegistryOption = Annotated[Path | None, typer.Option("--registry", show_default=False,
+                                                     help="experts file (default: bundled experts/experts.yaml)")]
+PolicyOption = Annotated[Path | None, typer.Option("--policy", show_default=False,
+                                                   help="policy file (default: bundled experts/policy.yaml)")]
+LogOption = Annotated[str | None, typer.Option("--log", show_default=False, help=(
+    "evaluation log, a SQLAlchemy URL (default: $SAFETY_RULES_LOG, else " + default_url() + ")"))]
+
+
+def _log(url: str | None) -> EvaluationLog:
+    return EvaluationLog(url or os.environ.get("SAFETY_RULES_LOG") or default_url())
+
+
+def _known_industries() -> set[str]:
+    from ..engine._rule_files import RulebookFile
+    from ..shared._yaml import load_yaml
+
+    path = default_rules_path() / "rulebook.yaml"
+    model, _ = validate(RulebookFile, load_yaml(path), path=str(path))
+    return set(model.industries) if model else set()
+
+
+def _experts(path: Path | None) -> list[Expert]:
+    return load_experts(path or _registry_dir() / "experts.yaml", industries=_known_industries())
+
+
+def _policy(path: Path | None) -> Policy:
+    return load_policy(path or _registry_dir() / "policy.yaml")
+
+
+def _scores(experts: Iterable[Expert], policy: Policy, log: EvaluationLog) -> dict[str, ExpertScore]:
+    return expert_scores(experts, log.effective(), policy)
+
+
+@experts_app.command("list")
+@handled
+def list_experts(
+    industry: Annotated[str | None, typer.Option("--industry", help="only experts of this industry")] = None,
+    registry: RegistryOption = None,
+    as_of: AsOfOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """The expert pool, with industries, levels and the validity of qualifications."""
+    experts = _experts(registry)
+    if industry is not None:
+        known = _known_industries()
+        if industry not in known:
+            fail(f"unknown industry {industry!r}; choose one of {', '.join(sorted(known))}")
+        experts = [e for e in experts if e.level(industry)]
+    on = day(as_of) or dt.date.today()
+    if format is Format.json:
+        print_json([e.model_dump(mode="json", by_alias=True) for e in experts])
+        return
+    lines = []
+    for e in experts:
+        levels = " ".join(f"{i.industry}:{i.level}" for i in e.industries)
+        valid = [q.name for q in e.qualifications if q.valid_on(on)]
+        lines.append(f"{e.id:<9} {e.name:<4}  {e.status:<9} {e.home_county:<8} {levels:<28} "
+                     f"{'、'.join(valid) or f'无有效资格（{on}）'}")
+    if format is Format.markdown:
+        print("\n".join(f"- {x}" for x in lines))
+    else:
+        out.print(Text("\n".join(lines)))
+        out.print(f"{len(experts)} experts")
+
+
+@experts_app.command("match")
+@handled
+def match_cases(
+    cases: Annotated[Path, typer.Argument(help="cases file (YAML)")],
+    history: Annotated[Path | None, typer.Option("--history", help="past assignments (YAML)")] = None,
+    registry: RegistryOption = None,
+    policy: PolicyOption = None,
+    log: LogOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Assign experts to a batch of cases under the policy's hard rules, maximising the total score."""
+    experts, pol = _experts(registry), _policy(policy)
+    batch = load_cases(cases, industries=_known_industries())
+    past = load_history(history) if history else []
+    evaluation_log = _log(log)
+    records = evaluation_log.effective()
+    past += [PastAssignment(case=r.case_id, expert=r.expert_id, enterprise=r.enterprise_id, date=r.case_date)
+             for r in records]
+    result = match(batch, experts, pol, past, expert_scores(experts, records, pol))
+    if format is Format.json:
+        print_json(result.model_dump(mode="json"))
+    elif format is Format.markdown:
+        print(_match_markdown(result))
+    else:
+        out.print(_match_text(result))
+
+
+def _match_text(r: MatchResult) -> Text:
+    t = Text()
+    for c in r.cases:
+        state = "已配齐" if c.filled else f"未配齐（{len(c.assigned)}/{c.required}）"
+        t.append(f"{c.case_id}  {c.enterprise}  {'、'.join(c.industries)}  {c.date}  {c.difficulty}  ", style="bold")
+        t.append(state + "\n", style="green" if c.filled else "bold red")
+        for a in c.assigned:
+            s = a.score
+            t.append(f"    {a.expert_id} {a.expert_name}  [{a.industry}]  得分 {s.total:.3f} = 等级 {s.level}→"
+                     f"{s.level_term:.3f} + 评价 {s.performance:.2f}"
+                     f"{'' if s.performance_counts else '(先验)'}→{s.performance_term:.3f}\n")
+        for x in c.excluded:
+            if x.rule != "industry" or not c.filled:
+                t.append(f"    ✗ {x.expert_id} {x.expert_name}  {x.rule}: {x.detail}\n", style="dim")
+    t.append(f"\n{r.filled_slots}/{r.required_slots} 个专家席位已配，总得分 {r.total_score:.3f}；"
+             f"对全部合格候选人验证为最优（求解 {r.rounds} 次）\n")
+    for suspended in r.suspended:
+        t.append(f"暂停使用：{suspended.expert_id} — {suspended.reason}\n", style="yellow")
+    return t
+
+
+def _match_markdown(r: MatchResult) -> str:
+    lines = ["| 案件 | 企业 | 行业 | 日期 | 难度 | 专家 | 状态 |", "|---|---|---|---|---|---|---|"]
+    for c in r.cases:
+        names = "<br>".join(f"{a.expert_id} {a.expert_name} ({a.score.total:.3f})" for a in c.assigned) or "—"
+        lines.append(f"| {c.case_id} | {c.enterprise} | {'、'.join(c.industries)} | {c.date} | {c.difficulty} | "
+                     f"{names} | {'已配齐' if c.filled else '未配齐'} |")
+    return "\n".join(lines)
+
+
+class Outcome(StrEnum):
+    yes = "yes"
+    no = "no"
+    unknown = "unknown"
+
+
+@experts_app.command("evaluate")
+@handled
+def evaluate(
+    file: Annotated[Path | None, typer.Option("--file", help="record every evaluation in this YAML file")] = None,
+    case: Annotated[str | None, typer.Option("--case")] = None,
+    expert: Annotated[str | None, typer.Option("--expert")] = None,
+    enterprise: Annotated[str | None, typer.Option("--enterprise")] = None,
+    case_date: Annotated[dt.datetime | None, typer.Option("--case-date", formats=["%Y-%m-%d"])] = None,
+    timeliness: Annotated[int | None, typer.Option("--timeliness", min=1, max=5, help="1-5")] = None,
+    quality: Annotated[int | None, typer.Option("--quality", min=1, max=5, help="quality of the opinion, 1-5")] = None,
+    adopted: Annotated[Outcome | None, typer.Option("--adopted", help="was the advice adopted")] = None,
+    eliminated: Annotated[Outcome, typer.Option("--eliminated", help="hazard eliminated at re-inspection")]
+    = Outcome.unknown,
+    remark: Annotated[str, typer.Option("--remark")] = "",
+    by: Annotated[str | None, typer.Option("--by", help="who records it")] = None,
+    corrects: Annotated[str | None, typer.Option("--corrects", help="record_id this record corrects")] = None,
+    log: LogOption = None,
+) -> None:
+    """Record outcome evaluations (append-only; a correction names the record it corrects)."""
+    evaluation_log = _log(log)
+    if file is not None:
+        items = load_evaluations(file)
+    else:
+        missing = [n for n, v in (("--case", case), ("--expert", expert), ("--enterprise", enterprise),
+                                  ("--case-date", case_date), ("--timeliness", timeliness),
+                                  ("--quality", quality), ("--adopted", adopted), ("--by", by)) if v is None]
+        if missing:
+            fail(f"give --file, or all of: {', '.join(missing)}")
+        raw = {"case_id": case, "expert_id": expert, "enterprise_id": enterprise, "case_date": day(case_date),
+               "timeliness": timeliness, "quality": quality, "advice_adopted": adopted is Outcome.yes,
+               "hazard_eliminated": None if eliminated is Outcome.unknown else eliminated is Outcome.yes,
+               "remark": remark, "recorded_by": by, "corrects": corrects}
+        model, problems = validate(Evaluation, raw, path="<command line>")
+        if model is None:
+            raise schema_error(problems)
+        items = [model]
+    written: list[EvaluationRecord] = [evaluation_log.append(item) for item in items]
+    for rec in written:
+        out.print(f"recorded seq {rec.seq}: {rec.record_id} ({rec.case_id} / {rec.expert_id})", highlight=False)
+    count, head = evaluation_log.head()
+    out.print(f"log head: {count} records, {head} (keep it to detect truncation: verify-log --anchor)",
+              highlight=False)
+
+
+@experts_app.command("scores")
+@handled
+def scores(
+    registry: RegistryOption = None,
+    policy: PolicyOption = None,
+    log: LogOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Each expert's performance score from the evaluation log, and who is suspended by it."""
+    experts, pol = _experts(registry), _policy(policy)
+    result = _scores(experts, pol, _log(log))
+    if format is Format.json:
+        print_json([s.model_dump(mode="json") for s in result.values()])
+        return
+    lines = []
+    for s in result.values():
+        mean = f"{s.mean:.2f}" if s.mean is not None else "—"
+        state = f"暂停：{s.reason}" if s.suspended else ("" if s.counts else "评价不足，按先验")
+        lines.append(f"{s.expert_id:<9} 评价 {s.evaluations:>2}  均值 {mean:>5}  得分 {s.score:.2f}  {state}")
+    out.print(Text("\n".join(lines)))
+
+
+@experts_app.command("verify-log")
+@handled
+def verify_log(
+    anchor: Annotated[str | None, typer.Option("--anchor", help="a head hash printed by an earlier write")] = None,
+    log: LogOption = None,
+) -> None:
+    """Check the evaluation log's hash chain; exit 1 at the first altered, removed or moved record."""
+    result = _log(log).verify(anchor)
+    if not result.ok:
+        fail(str(result), code=1)
+    out.print(str(result), highlight=False)
+

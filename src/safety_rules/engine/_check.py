@@ -1,0 +1,137 @@
+"""``safety-rules check``: validate a rulebook and run every rule's own examples.
+
+Each example runs through both evaluators: the compiled one that ``assess`` uses
+and the reference interpreter. The example must give its expected outcome, and
+the two must agree; for ``undetermined`` examples that list ``missing``, the
+missing facts must match exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..shared._errors import Problem
+from ._compiler import (
+    COMPLIANT,
+    NOT_APPLICABLE,
+    UNDETERMINED,
+    VIOLATED,
+    CompiledRule,
+    compile_rules,
+    outcome_codes,
+)
+from ._interpreter import Environment
+from ._loader import LoadedLineage, LoadedVersion, load_parts
+from ._rulebook import Rulebook, default_rules_path
+
+OUTCOME_NAMES = {NOT_APPLICABLE: "not_applicable", COMPLIANT: "compliant",
+                 VIOLATED: "violated", UNDETERMINED: "undetermined"}
+
+
+@dataclass
+class CheckReport:
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+    rulebook_version: str | None = None
+    rules: int = 0
+    versions: int = 0
+    examples: int = 0
+    examples_passed: int = 0
+    facts: int = 0
+    documents: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_rulebook(path: str | Path | None = None) -> CheckReport:
+    """Validate everything and run every example; collect all problems."""
+    root = Path(path) if path is not None else default_rules_path()
+    parts, problems = load_parts(root)
+    report = CheckReport(root=root, problems=list(problems))
+    if parts is None:
+        return report
+    report.rulebook_version = parts.rulebook.version
+    report.rules = len(parts.lineages)
+    report.versions = sum(len(lin.versions) for lin in parts.lineages.values())
+    report.facts = len(parts.facts.specs)
+    report.documents = len(parts.law.documents)
+    book = Rulebook(parts)
+    for lineage in parts.lineages.values():
+        if len(lineage.versions) != len(lineage.spec.versions):
+            continue  # a version did not parse; its problem is already reported
+        _run_examples(book, lineage, report)
+    report.problems.sort(key=lambda p: (p.path or "", p.line or 0, p.message))
+    return report
+
+
+def _compiled_outcome(book: Rulebook, version: LoadedVersion, facts: dict[str, Any], as_of: dt.date) -> int:
+    """The outcome by the evaluator ``assess`` uses: the compiled slice for ``as_of``.
+
+    Where versions overlap (already a reported problem) the slice holds another
+    version; then the version is compiled on its own.
+    """
+    part = book._slice(as_of)  # all industries: examples need not name theirs
+    if version in part.versions:
+        codes = outcome_codes(part.evaluate(book.check_facts(facts), as_of), len(part.versions))
+        return codes[part.versions.index(version)]
+    applies = book.lineage(version.lineage_id).applies_to
+    alone = compile_rules([CompiledRule(applies, version.when)], book.derived, book.derived_order)
+    return outcome_codes(alone(facts, as_of), 1)[0]
+
+
+def _run_examples(book: Rulebook, lineage: LoadedLineage, report: CheckReport) -> None:
+    raw_versions = lineage.raw["versions"]
+    for vi, version in enumerate(lineage.versions):
+        raw_examples = raw_versions[vi]["examples"]
+        for ei, example in enumerate(version.spec.examples):
+            report.examples += 1
+            raw = raw_examples[ei]
+            line = raw_examples.item_lines[ei]
+
+            def problem(message: str, _line: int | None = line, _name: str = example.name,
+                        _version: str = version.spec.version) -> None:
+                report.problems.append(Problem(f"version {_version}, example {_name!r}: {message}",
+                                               path=lineage.path, line=_line, rule_id=lineage.spec.id))
+
+            facts, fact_problems = book.facts.validate(raw.get("facts") or {}, source=lineage.path)
+            if fact_problems:
+                for p in fact_problems:
+                    problem(p.message, p.line)
+                continue
+            as_of: dt.date = example.as_of or version.window.start
+            if not version.window.contains(as_of):
+                problem(f"as_of {as_of} is outside the version's window {version.window}")
+                continue
+            env = Environment(facts, as_of, book.derived)
+            reference, applies, when = book.outcome(version, env)
+            compiled = _compiled_outcome(book, version, facts, as_of)
+            if compiled != reference:
+                problem(f"internal error: compiled evaluator says {OUTCOME_NAMES[compiled]}, "
+                        f"reference interpreter says {OUTCOME_NAMES[reference]}")
+                continue
+            got = OUTCOME_NAMES[reference]
+            if got != example.expect:
+                detail = ""
+                decided = [o for o in (applies, when) if o is not None]
+                missing = sorted(set().union(*(o.missing for o in decided if o.value is None)))
+                if missing:
+                    detail = f"; missing facts: {', '.join(missing)}"
+                reasons = [f"{r.text} = {r.value}" for o in decided for r in o.reasons]
+                if reasons:
+                    detail += f"; decided by: {'; '.join(reasons)}"
+                problem(f"expected {example.expect}, got {got}{detail}")
+                continue
+            if example.missing is not None:
+                missing_set: set[str] = set()
+                for o in (applies, when):
+                    if o is not None and o.value is None:
+                        missing_set |= o.missing
+                if sorted(missing_set) != sorted(example.missing):
+                    problem(f"expected missing facts {sorted(example.missing)}, got {sorted(missing_set)}")
+                    continue
+            report.examples_passed += 1

@@ -1,0 +1,406 @@
+"""The rulebook: load it once, then assess enterprises against it on any date."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..law._catalog import LawCatalog, ResolvedCitation
+from ..shared._errors import FactError, NotFoundError, RulebookError, did_you_mean
+from ..shared._validation import schema_error, validate
+from ..shared._windows import ONE_DAY
+from ..shared._yaml import load_yaml
+from ._compiler import (
+    COMPLIANT,
+    NOT_APPLICABLE,
+    UNDETERMINED,
+    VIOLATED,
+    CompiledRule,
+    Evaluator,
+    compile_rules,
+)
+from ._enterprise import MAX_ENTERPRISE_BYTES, CheckedFacts, Enterprise, EnterpriseFile
+from ._expressions import Expr
+from ._facts import FactCatalog
+from ._interpreter import Environment, Outcome, explain
+from ._loader import LoadedLineage, LoadedVersion, Parts, load_parts
+from ._results import (
+    Assessment,
+    Counts,
+    Finding,
+    Question,
+    Reason,
+    RuleExplanation,
+    Undetermined,
+    VersionInfo,
+    trusted,
+)
+
+Subject = Enterprise | Mapping[str, Any]
+
+
+BUNDLED = Path(__file__).parent.parent / "_data"
+
+
+def default_rules_path() -> Path:
+    """The bundled rulebook (the repository's ``rules/``, which wheels carry in the package)."""
+    path = BUNDLED / "rules"
+    if not (path / "rulebook.yaml").exists():
+        raise NotFoundError(f"no bundled rulebook at {path}; pass the path of a rules/ directory")
+    return path
+
+
+class _Details:
+    """Works out, on first read, what findings and undetermined entries of one assessment
+    explain about themselves: one of these per assessment rather than a closure per finding."""
+
+    __slots__ = ("book", "env")
+
+    def __init__(self, book: Rulebook, env: Environment) -> None:
+        self.book, self.env = book, env
+
+    def finding_detail(self, version: LoadedVersion) -> tuple[dict[str, Any], list[Reason]]:
+        return self.book._finding_detail(version, self.env)
+
+    def missing_facts(self, version: LoadedVersion) -> list[str]:
+        return self.book._missing_facts(version, self.env)
+
+
+@dataclass(frozen=True)
+class _Slice:
+    """The rule versions in force together over one stretch of days, compiled."""
+
+    versions: tuple[LoadedVersion, ...]
+    ids: tuple[str, ...]
+    not_in_force: tuple[str, ...]
+    other_industries: tuple[str, ...]
+    evaluate: Evaluator
+
+
+class Rulebook:
+    """A validated, compiled rulebook.
+
+    >>> book = Rulebook.load()                               # doctest: +SKIP
+    >>> result = book.assess(enterprise, as_of=date(2017, 9, 5))  # doctest: +SKIP
+    """
+
+    def __init__(self, parts: Parts) -> None:
+        """Use :meth:`load`; this takes already validated parts (``check`` builds them itself)."""
+        self.root: Path = parts.root
+        self.name: str = parts.rulebook.name
+        self.version: str = parts.rulebook.version
+        self.industries: dict[str, str] = {k: v.title for k, v in parts.rulebook.industries.items()}
+        self.facts: FactCatalog = parts.facts
+        self.law: LawCatalog = parts.law
+        self._lineages: dict[str, LoadedLineage] = parts.lineages
+        self._derived = parts.derived
+        self._derived_order = parts.derived_order
+        self._token = object()
+        bounds: set[dt.date] = set()
+        for lineage in self._lineages.values():
+            for v in lineage.versions:
+                bounds.add(v.window.start)
+                if v.window.end is not None:
+                    bounds.add(v.window.end + ONE_DAY)
+        self._bounds = sorted(bounds)
+        self._slices: dict[tuple[int, tuple[str, ...]], _Slice] = {}
+        self._citations: dict[tuple[str, str, dt.date], list[ResolvedCitation]] = {}
+        self._used: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._static_cache: dict[tuple[int, dt.date], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Rulebook:
+        """Load and validate a rulebook directory (default: the bundled ``rules/``).
+
+        Raises :class:`RulebookError` listing every problem found.
+        """
+        root = Path(path) if path is not None else default_rules_path()
+        parts, problems = load_parts(root)
+        if problems or parts is None:
+            raise RulebookError(problems, path=root)
+        return cls(parts)
+
+    # -------------------------------------------------------------- inspection
+    @property
+    def rule_ids(self) -> list[str]:
+        return list(self._lineages)
+
+    def lineage(self, rule_id: str) -> LoadedLineage:
+        try:
+            return self._lineages[rule_id]
+        except KeyError:
+            raise NotFoundError(f"no rule {rule_id!r}", rule_id=rule_id,
+                                suggestion=did_you_mean(rule_id, self._lineages)) from None
+
+    def version_on(self, rule_id: str, as_of: dt.date) -> LoadedVersion | None:
+        for v in self.lineage(rule_id).versions:
+            if v.window.contains(as_of):
+                return v
+        return None
+
+    @property
+    def derived(self) -> Mapping[str, Expr]:
+        return self._derived
+
+    @property
+    def derived_order(self) -> list[str]:
+        return list(self._derived_order)
+
+    # ------------------------------------------------------------------ facts
+    def check_facts(self, raw: Mapping[Any, Any], *, source: str = "<facts>") -> CheckedFacts:
+        """Validate raw fact values against the catalog; raise :class:`FactError` listing all problems."""
+        if isinstance(raw, CheckedFacts) and raw.catalog_token is self._token:
+            return raw
+        checked = CheckedFacts(self.facts.validated(raw, source=source))
+        object.__setattr__(checked, "catalog_token", self._token)
+        return checked
+
+    def enterprise(self, id: str, facts: Mapping[Any, Any], *, name: str | None = None,
+                   county: str | None = None, industries: Iterable[str] = (),
+                   inspected_on: dt.date | None = None, source: str | None = None) -> Enterprise:
+        """An :class:`Enterprise` whose facts have been checked against this rulebook."""
+        unknown = [i for i in industries if i not in self.industries]
+        if unknown:
+            raise FactError(f"enterprise {id!r}: unknown industry {unknown[0]!r}", path=source,
+                            suggestion=did_you_mean(unknown[0], self.industries))
+        return Enterprise(id=id, facts=self.check_facts(facts, source=source or id), name=name,
+                          county=county, industries=tuple(industries), inspected_on=inspected_on,
+                          path=Path(source) if source else None)
+
+    def load_enterprise(self, path: str | Path) -> Enterprise:
+        """Read an enterprise fact file; every problem names the file, line and fact."""
+        p = Path(path)
+        raw = load_yaml(p, max_bytes=MAX_ENTERPRISE_BYTES)
+        model, problems = validate(EnterpriseFile, raw, path=str(p))
+        if model is None:
+            raise schema_error(problems, p)
+        header = model.enterprise
+        unknown = [i for i in header.industries if i not in self.industries]
+        if unknown:
+            raise FactError(f"unknown industry {unknown[0]!r}; the rulebook has "
+                            f"{sorted(self.industries)}", path=p,
+                            line=raw["enterprise"].key_lines.get("industries"),
+                            suggestion=did_you_mean(unknown[0], self.industries))
+        return Enterprise(id=header.id, facts=self.check_facts(raw.get("facts") or {}, source=str(p)),
+                          name=header.name, county=header.county, industries=tuple(header.industries),
+                          inspected_on=header.inspected_on, path=p)
+
+    # -------------------------------------------------------------- assessing
+    def _slice(self, as_of: dt.date, industries: tuple[str, ...] = ()) -> _Slice:
+        """The compiled rule versions in force on ``as_of`` for enterprises in ``industries``.
+
+        An enterprise that names its industries is not assessed against the others'
+        rules (they are reported as not applicable); one that names none gets all.
+        """
+        key = (bisect.bisect_right(self._bounds, as_of), industries)
+        cached = self._slices.get(key)
+        if cached is None:
+            versions, absent, other = [], [], []
+            for rule_id, lineage in self._lineages.items():
+                v = self.version_on(rule_id, as_of)
+                if v is None:
+                    absent.append(rule_id)
+                elif industries and lineage.spec.industry not in industries:
+                    other.append(rule_id)
+                else:
+                    versions.append(v)
+            rules = [CompiledRule(self._lineages[v.lineage_id].applies_to, v.when) for v in versions]
+            evaluator = compile_rules(rules, self._derived, self._derived_order,
+                                      label=f"rulebook {self.version} from {as_of}")
+            cached = _Slice(tuple(versions), tuple(v.lineage_id for v in versions), tuple(absent),
+                            tuple(other), evaluator)
+            self._slices[key] = cached
+        return cached
+
+    def compile_all(self) -> int:
+        """Compile every slice of the timeline now rather than on first use; returns how many."""
+        days = [self._bounds[0] - ONE_DAY, *self._bounds] if self._bounds else []
+        for day in days:
+            self._slice(day)
+        return len(self._slices)
+
+    def _subject(self, subject: Subject) -> Enterprise:
+        if isinstance(subject, Enterprise):
+            if not (isinstance(subject.facts, CheckedFacts) and subject.facts.catalog_token is self._token):
+                subject = Enterprise(**{**subject.__dict__,
+                                        "facts": self.check_facts(subject.facts, source=subject.id)})
+            return subject
+        return Enterprise(id="", facts=self.check_facts(subject))
+
+    def assess(self, subject: Subject, as_of: dt.date | None = None) -> Assessment:
+        """Assess one enterprise (or a mapping of fact values) on ``as_of``.
+
+        ``as_of`` defaults to the enterprise's ``inspected_on``, else today.
+        """
+        enterprise = self._subject(subject)
+        day = as_of or enterprise.inspected_on or dt.date.today()
+        return self._assess(enterprise, day)
+
+    def assess_many(self, subjects: Iterable[Subject], as_of: dt.date | None = None) -> Iterator[Assessment]:
+        """Assess a stream of enterprises lazily, one result per enterprise, in order."""
+        for subject in subjects:
+            yield self.assess(subject, as_of)
+
+    def _assess(self, enterprise: Enterprise, as_of: dt.date) -> Assessment:
+        part = self._slice(as_of, enterprise.industries)
+        na, ok, bad, unknown = part.evaluate(enterprise.facts, as_of)
+        versions, ids = part.versions, part.ids
+        source = _Details(self, Environment(enterprise.facts, as_of, self._derived))
+        statics = self._statics(part, as_of)
+        findings = [self._finding(versions[i], statics[i][0], source) for i in bad]
+        undetermined = [self._undetermined(versions[i], statics[i][1], source) for i in unknown]
+        majors = [f.severity for f in findings].count("major_hazard")
+        not_applicable = list(part.other_industries)
+        not_applicable += [ids[i] for i in na]
+        counts = trusted(Counts, {
+            "findings": len(findings), "major_hazards": majors, "violations": len(findings) - majors,
+            "undetermined": len(undetermined), "compliant": len(ok), "not_applicable": len(not_applicable),
+            "not_in_force": len(part.not_in_force)})
+        return trusted(Assessment, {
+            "enterprise_id": enterprise.id or None, "enterprise_name": enterprise.name, "as_of": as_of,
+            "rulebook_version": self.version, "findings": findings, "undetermined": undetermined,
+            "not_applicable": not_applicable, "compliant": [ids[i] for i in ok],
+            "not_in_force": list(part.not_in_force), "counts": counts})
+
+    # ------------------------------------------------------------- details
+    def outcome(self, version: LoadedVersion, env: Environment) -> tuple[int, Outcome | None, Outcome | None]:
+        """Outcome code by the reference interpreter, with the applicability and condition outcomes."""
+        applies_expr = self._lineages[version.lineage_id].applies_to
+        applies = explain(applies_expr, env) if applies_expr is not None else None
+        if applies is not None and applies.value is False:
+            return NOT_APPLICABLE, applies, None
+        if applies is not None and applies.value is None:
+            when = explain(version.when, env)
+            return UNDETERMINED, applies, when
+        when = explain(version.when, env)
+        code = VIOLATED if when.value is True else COMPLIANT if when.value is False else UNDETERMINED
+        return code, applies, when
+
+    def citations(self, version: LoadedVersion, as_of: dt.date) -> list[ResolvedCitation]:
+        """The version's source and citations as they read on ``as_of``."""
+        key = (version.lineage_id, version.spec.version, as_of)
+        cached = self._citations.get(key)
+        if cached is None:
+            spec = version.spec
+            refs = [(spec.source.document, spec.source.provision, "defines"),
+                    *((c.document, c.provision, c.role) for c in spec.citations)]
+            cached, seen = [], set()
+            for document, provision, role in refs:
+                if (document, provision) in seen:
+                    continue
+                seen.add((document, provision))
+                resolved = self.law.resolve(document, provision, as_of, role)
+                # load() refuses rulebooks whose citations do not resolve on every day of a window
+                assert resolved is not None, (version.lineage_id, document, provision, as_of)
+                cached.append(resolved)
+            if len(self._citations) > 4096:
+                self._citations.clear()
+            self._citations[key] = cached
+        return cached
+
+    def facts_used(self, version: LoadedVersion) -> tuple[str, ...]:
+        """Every fact the version reads, derived ones and what they derive from, in order."""
+        key = (version.lineage_id, version.spec.version)
+        cached = self._used.get(key)
+        if cached is None:
+            applies = self._lineages[version.lineage_id].applies_to
+            pending = [*(applies.facts if applies else ()), *version.when.facts]
+            seen: list[str] = []
+            while pending:
+                f = pending.pop(0)
+                if f in seen:
+                    continue
+                seen.append(f)
+                if f in self._derived:
+                    pending.extend(sorted(self._derived[f].facts))
+            cached = tuple(seen)
+            self._used[key] = cached
+        return cached
+
+    def _statics(self, part: _Slice, as_of: dt.date) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Per version of ``part``: the fields of a finding and of an undetermined entry that
+        depend only on the version and the date (citations as in force). Cached."""
+        key = (id(part), as_of)
+        cached = self._static_cache.get(key)
+        if cached is None:
+            cached = []
+            for version in part.versions:
+                lineage = self._lineages[version.lineage_id]
+                spec = version.spec
+                citations = self.citations(version, as_of)
+                common = {"rule_id": version.lineage_id, "rule_version": spec.version,
+                          "industry": lineage.spec.industry, "severity": spec.severity,
+                          "title": lineage.spec.title}
+                penalty = next((c.sanction for c in citations if c.role == "penalty" and c.sanction), None)
+                finding = {**common, "rulebook_version": self.version, "citations": citations,
+                           "sanction": penalty, "rectification": spec.rectification,
+                           "source_checked": spec.source.source_checked}
+                cached.append((finding, common))
+            if len(self._static_cache) > 256:
+                self._static_cache.clear()
+            self._static_cache[key] = cached
+        return cached
+
+    def _finding(self, version: LoadedVersion, static: dict[str, Any], source: _Details) -> Finding:
+        return trusted(Finding, static, {"_source": source, "_version": version, "_detail": None})
+
+    def _undetermined(self, version: LoadedVersion, static: dict[str, Any], source: _Details) -> Undetermined:
+        return trusted(Undetermined, static, {"_source": source, "_version": version, "_missing": None})
+
+    def _finding_detail(self, version: LoadedVersion, env: Environment) -> tuple[dict[str, Any], list[Reason]]:
+        code, applies, when = self.outcome(version, env)
+        assert code == VIOLATED and when is not None, "compiled and reference evaluators disagree"
+        reasons = [*(applies.reasons if applies else ()), *when.reasons]
+        return ({f: env.fact_value(f) for f in self.facts_used(version)},
+                [Reason(condition=r.text, value=r.value, facts=dict(r.facts)) for r in reasons])
+
+    def _missing_facts(self, version: LoadedVersion, env: Environment) -> list[str]:
+        _code, applies, when = self.outcome(version, env)
+        missing: set[str] = set()
+        for out in (applies, when):
+            if out is not None and out.value is None:
+                missing |= out.missing
+        return sorted(missing)
+
+    # -------------------------------------------------------------- questions
+    def questions(self, subject: Subject, as_of: dt.date | None = None) -> list[Question]:
+        """Missing facts ranked by what they would decide: major hazards first, then rule count."""
+        result = self.assess(subject, as_of)
+        majors: dict[str, list[str]] = {}
+        rules: dict[str, list[str]] = {}
+        for u in result.undetermined:
+            for missing in u.missing_facts:
+                fact = missing.split("[", 1)[0]
+                if u.rule_id not in rules.setdefault(fact, []):
+                    rules[fact].append(u.rule_id)
+                    if u.severity == "major_hazard":
+                        majors.setdefault(fact, []).append(u.rule_id)
+        ranked = sorted(rules, key=lambda f: (-len(majors.get(f, [])), -len(rules[f]), f))
+        return [
+            Question(fact=f, label=self.facts.label(f), question=self.facts.specs[f].question or "",
+                     major_hazard_rules=majors.get(f, []), rules=rules[f])
+            for f in ranked
+        ]
+
+    # ---------------------------------------------------------------- explain
+    def explain(self, rule_id: str, as_of: dt.date | None = None) -> RuleExplanation:
+        """A rule's text, versions and citations, with the one in force on ``as_of`` marked."""
+        lineage = self.lineage(rule_id)
+        day = as_of or dt.date.today()
+        versions = []
+        for v in lineage.versions:
+            in_force = v.window.contains(day)
+            versions.append(VersionInfo(
+                version=v.spec.version, effective_from=v.window.start, effective_to=v.window.end,
+                in_force=in_force, severity=v.spec.severity, when=v.spec.when.strip(),
+                citations=self.citations(v, day if in_force else v.window.start),
+                rectification=v.spec.rectification, source_checked=v.spec.source.source_checked))
+        spec = lineage.spec
+        return RuleExplanation(rule_id=spec.id, industry=spec.industry, title=spec.title,
+                               applies_to=spec.applies_to, path=lineage.path, replaces=spec.replaces,
+                               replaced_by=spec.replaced_by, as_of=day, versions=versions)

@@ -1,0 +1,2 @@
+"""The expert registry: experts, cases and policy, conflict-aware matching, scores and
+the evaluation log."""

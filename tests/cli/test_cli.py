@@ -1,0 +1,91 @@
+"""The command line: every command, every format, and bad input without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from ..conftest import EXAMPLES, FIXTURES, RULES
+from ..conftest import run_cli as run
+
+ENTERPRISES = sorted(str(p) for p in (EXAMPLES / "enterprises").glob("*.yaml"))
+COLD_STORE = str(EXAMPLES / "enterprises" / "linyi-ammonia-cold-store.yaml")
+
+
+
+
+def test_check_ok() -> None:
+    code, out, _ = run("check", str(RULES))
+    assert code == 0
+    assert out.startswith("ok: ") and "examples" in out and "passed" in out
+
+
+def test_check_reports_problems_and_fails(rules_copy: Path) -> None:
+    shutil.copy(FIXTURES / "broken_rules" / "unknown_fact.yaml", rules_copy / "dust")
+    code, out, err = run("check", str(rules_copy))
+    assert code == 1
+    assert f"{rules_copy / 'dust' / 'unknown_fact.yaml'}:9: dust.unknown-fact: when: unknown fact" in out
+    assert "1 problem(s)" in err
+
+
+def test_assess_json_one_and_many() -> None:
+    code, out, _ = run("assess", COLD_STORE, "--as-of", "2017-09-05", "--format", "json")
+    assert code == 0
+    one = json.loads(out)
+    assert one["enterprise_id"] == "LY-NH3-003" and one["as_of"] == "2017-09-05"
+    assert one["findings"][0]["citations"][0]["text"].startswith("《中华人民共和国安全生产法》(2014年修正)")
+    code, out, _ = run("assess", *ENTERPRISES, "--as-of", "2024-06-01", "-f", "json")
+    many = json.loads(out)
+    assert isinstance(many, list) and len(many) == len(ENTERPRISES)
+
+
+def test_assess_table_and_markdown() -> None:
+    code, out, _ = run("assess", COLD_STORE, "--as-of", "2024-06-01")
+    assert code == 0 and "重大事故隐患 2" in out and "第十二条第二项" in out and "待查明" in out
+    code, out, _ = run("assess", COLD_STORE, "--as-of", "2024-06-01", "-f", "markdown")
+    assert code == 0 and out.startswith("## 示例冷藏物流有限公司") and "| 重大事故隐患 |" in out
+
+
+def test_assess_refuses_partial_results_on_a_bad_file() -> None:
+    bad = str(FIXTURES / "broken_enterprises" / "wrong_type.yaml")
+    code, out, err = run("assess", COLD_STORE, bad, "-f", "json")
+    assert code == 2
+    assert out == ""  # nothing assessed, not the good half
+    assert "wrong_type.yaml:4" in err and "must be a number (t)" in err
+
+
+def test_missing_file_is_a_clear_error() -> None:
+    code, _, err = run("assess", "no/such/file.yaml")
+    assert code == 2 and "cannot read file" in err
+
+
+def test_questions() -> None:
+    code, out, _ = run("questions", COLD_STORE, "--as-of", "2024-06-01", "-f", "json")
+    assert code == 0
+    qs = json.loads(out)
+    assert qs and {"fact", "label", "question", "major_hazard_rules", "rules"} <= set(qs[0])
+    code, out, _ = run("questions", COLD_STORE, "--as-of", "2024-06-01")
+    assert "待查明事项" in out
+
+
+def test_explain_formats() -> None:
+    code, out, _ = run("explain", "dust.zone20-electrics", "--as-of", "2022-01-01")
+    assert code == 0 and "2022-01-01 有效" in out and "第一百零二条" in out
+    code, out, _ = run("explain", "dust.zone20-electrics", "--as-of", "2022-01-01", "-f", "json")
+    assert json.loads(out)["versions"][0]["in_force"] is True
+    code, out, err = run("explain", "dust.zone20")
+    assert code == 2 and "did you mean" in err
+
+
+def test_schema() -> None:
+    code, out, _ = run("schema", "rule")
+    schema = json.loads(out)
+    assert schema["additionalProperties"] is False and "versions" in schema["properties"]
+    code, _, err = run("schema", "nope")
+    assert code == 2 and "choose one of" in err
+
+
+def test_bad_date_is_a_usage_error() -> None:
+    code, _, _ = run("assess", COLD_STORE, "--as-of", "05/09/2017")
+    assert code == 2

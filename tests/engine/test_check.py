@@ -1,0 +1,135 @@
+"""``check`` on the bundled rulebook, and one deliberately broken fixture per kind of error."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from safety_rules import Rulebook, RulebookError, check_rulebook
+
+from ..conftest import FIXTURES, RULES
+
+BROKEN = FIXTURES / "broken_rules"
+
+# fixture file -> (words its message must contain, the line the problem is reported on)
+CASES: dict[str, tuple[list[str], int | None]] = {
+    "yaml_syntax.yaml": (["YAML syntax error"], 4),
+    "duplicate_key.yaml": (["duplicate key 'title'", "first defined on line 3"], 4),
+    "unknown_key.yaml": (["unknown key 'titel'", "did you mean 'title'"], 3),
+    "alias_bomb.yaml": (["aliases that expand hugely"], None),
+    "unknown_fact.yaml": (["unknown fact 'dust_zone21_present'", "did you mean 'dust_zone20_present'"], 9),
+    "unit_mismatch.yaml": (["unit mismatch", "t", "m"], 9),
+    "type_mismatch.yaml": (["cannot compare bool", "number"], 9),
+    "enum_value.yaml": (["'干 式' is not an allowed value of 'dust_collectors.kind'", "did you mean '干式'"], 9),
+    "disallowed_construct.yaml": (["only the functions any, all, count, sum, len, days_since and date "
+                                   "may be called"], 9),
+    "attribute_access.yaml": (["attribute access not allowed"], 9),
+    "condition_syntax.yaml": (["syntax error in condition"], 9),
+    "duplicate_id.yaml": (["rule id 'dust.zone20-electrics' is already used by"], None),
+    "wrong_industry.yaml": (["industry 'ammonia' does not match its directory 'dust'"], 2),
+    "unknown_document.yaml": (["unknown document 'work-safty-law'", "did you mean 'work-safety-law'"], 11),
+    "unknown_provision.yaml": (["has no provision 'duty-hazard-eliminaton'",
+                                "did you mean 'duty-hazard-elimination'"], 11),
+    "citation_gap.yaml": (["does not resolve from 2017-11-30 to 2023-05-14"], 11),
+    "failing_example.yaml": (["example '符合'", "expected undetermined, got compliant"], 15),
+    "missing_compliant_example.yaml": (["needs at least one example that expects 'compliant'"], 13),
+    "example_fact_type.yaml": (["example '符合'", "'dust_zone20_present' must be true or false", "'否'"], 15),
+    "replacement_cycle.yaml": (["replaces/replaced_by form a cycle"], None),
+    "replacement_one_sided.yaml": (["replaces names 'dust.warning-signs'",
+                                    "does not list 'dust.one-sided-replacement' in its replaced_by"], 5),
+    "overlapping_versions.yaml": (["windows 2017-11-30..2023-06-30 and 2023-05-15.. overlap"], 4),
+    "version_gap.yaml": (["gap from 2023-05-01 to 2023-05-14"], 4),
+}
+
+
+def test_bundled_rulebook_passes_check() -> None:
+    report = check_rulebook(RULES)
+    assert report.problems == []
+    assert report.examples == report.examples_passed > 0
+    assert report.rules >= 15
+
+
+def test_bundled_rulebook_is_the_default() -> None:
+    report = check_rulebook()  # no path: the rulebook the package carries
+    assert report.ok and report.rules == check_rulebook(RULES).rules
+    assert Rulebook.load().version == Rulebook.load(RULES).version
+
+
+def test_every_broken_fixture_has_a_case() -> None:
+    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_broken_fixture_is_reported(name: str, rules_copy: Path) -> None:
+    words, line = CASES[name]
+    target = rules_copy / "dust" / name
+    shutil.copy(BROKEN / name, target)
+    report = check_rulebook(rules_copy)
+    # a problem belongs to the fixture if it is in the fixture or names it (a duplicate id
+    # is reported on whichever of the two files loads second)
+    mine = [p for p in report.problems if p.path == str(target) or str(target) in p.message]
+    assert mine, f"no problem reported for {name}; got {[str(p) for p in report.problems]}"
+    text = "\n".join(str(p) for p in mine)
+    for w in words:
+        assert w in text, f"{w!r} not in:\n{text}"
+    if line is not None:
+        assert line in [p.line for p in mine], text
+    # the rest of the rulebook still checks clean: one bad file does not hide or cause others
+    others = [p for p in report.problems if p not in mine]
+    assert others == [], [str(p) for p in others]
+
+
+def test_file_over_the_size_limit(rules_copy: Path) -> None:
+    # generated here rather than committed: a fixture over 2 MiB would bloat the repository
+    target = rules_copy / "dust" / "too_large.yaml"
+    target.write_text("note: " + "x" * (2 * 1024 * 1024 + 1) + "\n", encoding="utf-8")
+    report = check_rulebook(rules_copy)
+    assert any("bytes; the limit is" in p.message and p.path == str(target) for p in report.problems)
+
+
+def test_derived_fact_cycle_is_reported_with_the_cycle(rules_copy: Path) -> None:
+    shutil.copy(FIXTURES / "derived_cycle_facts.yaml", rules_copy / "facts" / "cycle.yaml")
+    report = check_rulebook(rules_copy)
+    messages = [p.message for p in report.problems]
+    assert any("derived facts form a cycle" in m and "cycle_a" in m and "cycle_b" in m for m in messages)
+
+
+def test_duplicate_fact_declaration(rules_copy: Path) -> None:
+    (rules_copy / "facts" / "dup.yaml").write_text(
+        "facts:\n  dust_zone20_present:\n    type: bool\n    label: 重复\n    question: 重复？\n",
+        encoding="utf-8")
+    report = check_rulebook(rules_copy)
+    assert any("fact 'dust_zone20_present' is declared twice" in p.message for p in report.problems)
+
+
+def test_retired_id_may_not_be_reused(rules_copy: Path) -> None:
+    rb = rules_copy / "rulebook.yaml"
+    rb.write_text(rb.read_text(encoding="utf-8").replace("retired_ids: []", "retired_ids: [dust.warning-signs]"),
+                  encoding="utf-8")
+    report = check_rulebook(rules_copy)
+    assert any("retired" in p.message and p.rule_id == "dust.warning-signs" for p in report.problems)
+
+
+def test_stray_directory_is_reported(rules_copy: Path) -> None:
+    (rules_copy / "dusty").mkdir()
+    report = check_rulebook(rules_copy)
+    assert any("'dusty' is not an industry" in p.message and "did you mean 'dust'" in p.message
+               for p in report.problems)
+
+
+def test_load_refuses_a_broken_rulebook_listing_every_problem(rules_copy: Path) -> None:
+    shutil.copy(BROKEN / "unknown_fact.yaml", rules_copy / "dust")
+    shutil.copy(BROKEN / "duplicate_key.yaml", rules_copy / "dust")
+    with pytest.raises(RulebookError) as info:
+        Rulebook.load(rules_copy)
+    text = str(info.value)
+    assert "2 problem(s)" in text
+    assert "unknown fact 'dust_zone21_present'" in text and "duplicate key 'title'" in text
+
+
+def test_problems_render_as_path_line_rule_message(rules_copy: Path) -> None:
+    shutil.copy(BROKEN / "unknown_fact.yaml", rules_copy / "dust")
+    (problem,) = check_rulebook(rules_copy).problems
+    assert str(problem).startswith(f"{rules_copy / 'dust' / 'unknown_fact.yaml'}:9: dust.unknown-fact: when: ")

@@ -1,0 +1,186 @@
+"""Assessing enterprises: versions by date, citations as in force, unknown never compliant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from safety_rules import Assessment, NotFoundError, Rulebook
+
+from ..conftest import EXAMPLES
+
+ENTERPRISES = EXAMPLES / "enterprises"
+SEPT_2017 = dt.date(2017, 9, 5)
+JUNE_2024 = dt.date(2024, 6, 1)
+
+
+def by_id(a: Assessment) -> dict[str, object]:
+    return {f.rule_id: f for f in a.findings}
+
+
+def test_mine_wellhead_threshold_changes_with_the_2022_standard(book: Rulebook) -> None:
+    facts = {"mine_underground": True, "mine_wellhead_above_flood_m": 1, "mine_wellhead_flood_protection": False}
+    before = book.assess(book.enterprise("M", facts, industries=["mining"]), dt.date(2022, 8, 31))
+    after = book.assess(book.enterprise("M", facts, industries=["mining"]), dt.date(2022, 9, 1))
+    assert "mining.underground-wellhead-flood-level" in by_id(before)  # 1 m is "1米以下"
+    assert "mining.underground-wellhead-flood-level" in after.compliant  # and is "达到1米以上"
+
+
+def test_finding_is_traceable(book: Rulebook) -> None:
+    e = book.load_enterprise(ENTERPRISES / "linyi-underground-iron-mine.yaml")
+    a = book.assess(e, SEPT_2017)
+    (f,) = a.findings
+    assert (f.rule_id, f.rule_version, f.rulebook_version) == (
+        "mining.underground-wellhead-flood-level", "2017", book.version)
+    assert f.severity == "major_hazard"
+    texts = [c.text for c in f.citations]
+    assert texts[0].startswith("《金属非金属矿山重大生产安全事故隐患判定标准（试行）》")
+    assert "《中华人民共和国安全生产法》(2014年修正) 第九十九条" in texts
+    assert f.sanction is not None and f.sanction.suspension
+    assert f.facts["mine_wellhead_above_flood_m"] == 0.8
+    assert [r.condition for r in f.explanation] == [
+        "mine_underground", "mine_wellhead_above_flood_m <= 1", "mine_wellhead_flood_protection"]
+    assert f.explanation[2].value is False
+
+
+def test_same_enterprise_2022_cites_the_2021_law(book: Rulebook) -> None:
+    e = book.load_enterprise(ENTERPRISES / "linyi-underground-iron-mine.yaml")
+    a = book.assess(e, dt.date(2022, 3, 1))
+    texts = [c.text for f in a.findings for c in f.citations]
+    assert "《中华人民共和国安全生产法》(2021年修正) 第一百零二条" in texts
+    assert not any("2014年修正" in t for t in texts)
+
+
+def test_unknown_is_never_compliant(book: Rulebook) -> None:
+    a = book.assess(book.enterprise("X", {"dust_explosion_hazard": True}, industries=["dust"]), JUNE_2024)
+    assert a.findings == [] and a.compliant == []
+    undecided = {u.rule_id: u.missing_facts for u in a.undetermined}
+    assert undecided["dust.zone20-electrics"] == ["dust_zone20_electrics_explosion_proof", "dust_zone20_present"]
+    assert undecided["dust.dry-collector-explosion-control"] == ["dust_collectors"]
+
+
+def test_no_facts_at_all_leaves_every_rule_in_force_undetermined(book: Rulebook) -> None:
+    a = book.assess({}, JUNE_2024)
+    assert a.counts.undetermined + a.counts.not_in_force == len(book.rule_ids)
+    assert a.findings == [] and a.compliant == [] and a.not_applicable == []
+
+
+def test_rules_not_yet_in_force_are_reported_as_such(book: Rulebook) -> None:
+    a = book.assess(book.enterprise("D", {"dust_explosion_hazard": True}, industries=["dust"]), SEPT_2017)
+    # the 2017 工贸 standard (129号) dates from November 2017: its dust items did not yet apply
+    assert "dust.zone20-electrics" in a.not_in_force
+    assert "dust.warning-signs" in {u.rule_id for u in a.undetermined}
+
+
+def test_declared_industries_scope_the_rules(book: Rulebook) -> None:
+    e = book.enterprise("A", {"ammonia_refrigeration": True}, industries=["ammonia"])
+    a = book.assess(e, JUNE_2024)
+    assert all(u.industry == "ammonia" for u in a.undetermined)
+    assert "mining.underground-safety-exits" in a.not_applicable
+    unscoped = book.assess({"ammonia_refrigeration": True}, JUNE_2024)
+    assert "mining.underground-safety-exits" in {u.rule_id for u in unscoped.undetermined}
+
+
+def test_lineage_merge_across_2023(book: Rulebook) -> None:
+    facts = {"dust_explosion_hazard": True, "dust_mechanical_ignition_processes": False,
+             "dust_wood_sanders": True, "dust_sander_spark_alarm": True, "dust_sander_spark_extinguishing": False}
+    e = book.enterprise("W", facts, industries=["dust"])
+    old = book.assess(e, dt.date(2023, 5, 14))
+    new = book.assess(e, dt.date(2023, 5, 15))
+    assert "dust.sander-spark-detection" in old.compliant and "dust.ignition-source-control" in old.not_in_force
+    assert "dust.ignition-source-control" in by_id(new) and "dust.sander-spark-detection" in new.not_in_force
+
+
+def test_severity_changes_between_versions(book: Rulebook) -> None:
+    e = book.load_enterprise(ENTERPRISES / "linyi-ammonia-cold-store.yaml")
+    old = by_id(book.assess(e, SEPT_2017))["ammonia.refrigeration-operators-certified"]
+    new = by_id(book.assess(e, JUNE_2024))["ammonia.refrigeration-operators-certified"]
+    assert (old.severity, new.severity) == ("violation", "major_hazard")  # type: ignore[attr-defined]
+    assert any("第九十四条第七项" in c.text for c in old.citations)  # type: ignore[attr-defined]
+    assert any("第九十七条第七项" in c.text for c in new.citations)  # type: ignore[attr-defined]
+
+
+def test_derived_fact_decides_applicability(book: Rulebook) -> None:
+    base = {"ammonia_refrigeration": True, "major_hazard_source_registered": False}
+    small = book.assess(book.enterprise("S", {**base, "ammonia_inventory_t": 9.9}, industries=["ammonia"]), JUNE_2024)
+    large = book.assess(book.enterprise("L", {**base, "ammonia_inventory_t": 10}, industries=["ammonia"]), JUNE_2024)
+    assert "ammonia.major-hazard-source-management" in small.not_applicable
+    f = by_id(large)["ammonia.major-hazard-source-management"]
+    assert f.facts["ammonia_major_hazard_source"] is True  # type: ignore[attr-defined]
+    assert f.facts["ammonia_inventory_t"] == 10  # type: ignore[attr-defined]
+
+
+def test_major_hazard_source_grading_from_inventory(book: Rulebook) -> None:
+    # GB 18218: S = 45/5 + 12/10 = 10.2; alpha(85 people) = 1.5; R = 1.5 x (4 x 9 + 2 x 1.2) = 57.6: 二级
+    e = book.load_enterprise(ENTERPRISES / "linyi-hazchem-storage.yaml")
+    facts = {**dict(e.facts), "hazchem_tank_farm_independent_sis": False}
+    a = book.assess(book.enterprise(e.id, facts, industries=["hazchem"]), JUNE_2024)
+    f = by_id(a)["hazchem.tank-farm-emergency-shutoff"]
+    assert f.facts["hazchem_tank_farm_ratio_sum"] == pytest.approx(10.2)  # type: ignore[attr-defined]
+    assert f.facts["hazchem_tank_farm_r"] == pytest.approx(57.6)  # type: ignore[attr-defined]
+    assert f.facts["hazchem_tank_farm_major_hazard_level"] == 2  # type: ignore[attr-defined]
+    # the reference file's worked example: 15 t ammonia, 60 people -> R = 4.5, 四级
+    small = {"hazchem_enterprise": True, "hazchem_tank_farm_inventory": [{"substance": "液氨", "quantity_t": 15}],
+             "hazchem_exposed_population": 60, "hazchem_tank_farm_emergency_shutoff": False}
+    a = book.assess(book.enterprise("S", small, industries=["hazchem"]), JUNE_2024)
+    assert "hazchem.tank-farm-emergency-shutoff" in a.compliant
+
+
+def test_output_is_deterministic_and_json_field_names_are_stable(book: Rulebook) -> None:
+    e = book.load_enterprise(ENTERPRISES / "linyi-ammonia-cold-store.yaml")
+    first = book.assess(e, JUNE_2024).model_dump_json()
+    again = Rulebook.load(book.root).assess(e, JUNE_2024).model_dump_json()
+    assert first == again
+    data = json.loads(first)
+    for key in ("enterprise_id", "as_of", "rulebook_version", "findings", "undetermined", "not_applicable"):
+        assert key in data
+    f = data["findings"][0]
+    for key in ("rule_id", "rule_version", "severity", "title", "citations"):
+        assert key in f
+    assert "text" in f["citations"][0]
+    assert set(data["undetermined"][0]) >= {"rule_id", "missing_facts"}
+
+
+def test_assess_many_streams_in_order(book: Rulebook) -> None:
+    es = [book.load_enterprise(p) for p in sorted(ENTERPRISES.glob("*.yaml"))]
+    results = book.assess_many(iter(es), JUNE_2024)
+    assert next(results).enterprise_id == es[0].id  # lazy: the first result comes before the rest
+    assert [r.enterprise_id for r in results] == [e.id for e in es[1:]]
+
+
+def test_default_as_of_is_the_inspection_date(book: Rulebook) -> None:
+    e = book.load_enterprise(ENTERPRISES / "linyi-wood-products.yaml")
+    assert book.assess(e).as_of == e.inspected_on == SEPT_2017
+
+
+def test_questions_put_major_hazards_first(book: Rulebook) -> None:
+    e = book.enterprise("N", {"ammonia_refrigeration": True, "ammonia_quick_freezer": True,
+                              "ammonia_quick_freezer_separate_room": True, "ammonia_inventory_t": 20},
+                        industries=["ammonia"])
+    qs = book.questions(e, JUNE_2024)
+    facts = [q.fact for q in qs]
+    major = [q for q in qs if q.major_hazard_rules]
+    assert facts[: len(major)] == [q.fact for q in major]  # every major-hazard question first
+    assert "ammonia_quick_freezer_room_workers" in facts[: len(major)]
+    assert all(q.question for q in qs)
+    # answering the top question decides its rules
+    top = qs[0]
+    answered = book.assess(book.enterprise("N", {**dict(e.facts), top.fact: False if
+                                                 book.facts.specs[top.fact].type == "bool" else 3},
+                                         industries=["ammonia"]), JUNE_2024)
+    assert not set(top.rules) & {u.rule_id for u in answered.undetermined if top.fact in u.missing_facts}
+
+
+def test_explain(book: Rulebook) -> None:
+    e = book.explain("dust.zone20-electrics", dt.date(2022, 1, 1))
+    assert [v.in_force for v in e.versions] == [True, False]
+    assert e.versions[0].effective_to == dt.date(2023, 5, 14)
+    assert any("2021年修正" in c.text for c in e.versions[0].citations)
+    with pytest.raises(NotFoundError, match="did you mean 'dust.zone20-electrics'"):
+        book.explain("dust.zone20-electric")
+
+
+def test_every_slice_compiles(book: Rulebook) -> None:
+    assert book.compile_all() >= 5

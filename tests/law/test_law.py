@@ -1,0 +1,103 @@
+"""Citations as they read on the date assessed, numerals, and edition windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from safety_rules import Rulebook
+from safety_rules.law._numerals import article_label, chinese_number
+from safety_rules.shared._windows import Window, effective_windows, overlaps_and_gaps, uncovered
+
+
+@pytest.mark.parametrize(("n", "text"), [
+    (1, "一"), (10, "十"), (11, "十一"), (20, "二十"), (38, "三十八"), (99, "九十九"), (100, "一百"),
+    (101, "一百零一"), (102, "一百零二"), (110, "一百一十"), (117, "一百一十七"), (1001, "一千零一"),
+])
+def test_chinese_numbers(n: int, text: str) -> None:
+    assert chinese_number(n) == text
+
+
+def test_article_labels() -> None:
+    assert article_label(99) == "第九十九条"
+    assert article_label(41, 2) == "第四十一条第二款"
+    assert article_label(94, item=7) == "第九十四条第七项"
+
+
+def test_same_duty_cites_2014_then_2021_numbering(book: Rulebook) -> None:
+    old = book.law.resolve("work-safety-law", "penalty-hazard-not-eliminated", dt.date(2017, 9, 5), "penalty")
+    new = book.law.resolve("work-safety-law", "penalty-hazard-not-eliminated", dt.date(2022, 3, 1), "penalty")
+    assert old is not None and new is not None
+    assert old.text == "《中华人民共和国安全生产法》(2014年修正) 第九十九条"
+    assert new.text == "《中华人民共和国安全生产法》(2021年修正) 第一百零二条"
+    # the sanction changes with the edition: 2014 fines the unit only on refusal, 2021 at once
+    assert old.sanction is not None and old.sanction.fine_yuan is None
+    assert old.sanction.overdue_fine_yuan is not None and old.sanction.overdue_fine_yuan.max == 500_000
+    assert new.sanction is not None and new.sanction.fine_yuan is not None
+    assert new.sanction.fine_yuan.max == 50_000
+
+
+def test_edition_boundaries(book: Rulebook) -> None:
+    law = book.law
+    assert law.edition_on("work-safety-law", dt.date(2021, 8, 31)).id == "2014"  # type: ignore[union-attr]
+    assert law.edition_on("work-safety-law", dt.date(2021, 9, 1)).id == "2021"  # type: ignore[union-attr]
+    assert law.edition_on("work-safety-law", dt.date(2014, 11, 30)) is None
+    assert law.edition_on("metal-mine-major-hazard-criteria", dt.date(2022, 8, 31)).id == "2017"  # type: ignore[union-attr]
+    assert law.edition_on("metal-mine-major-hazard-criteria", dt.date(2022, 9, 1)).id == "2022"  # type: ignore[union-attr]
+
+
+def test_standard_item_label_and_unchecked_flag(book: Rulebook) -> None:
+    c = book.law.resolve("metal-mine-major-hazard-criteria", "underground-wellhead-flood-level",
+                         dt.date(2017, 9, 5), "defines")
+    assert c is not None
+    assert c.text == "《金属非金属矿山重大生产安全事故隐患判定标准（试行）》(安监总管一〔2017〕98号) 一、（八）"
+    assert c.source_checked
+    c = book.law.resolve("metal-mine-major-hazard-criteria", "underground-wellhead-flood-level",
+                         dt.date(2023, 1, 1), "defines")
+    assert c is not None and c.text.endswith("(矿安〔2022〕88号) 一、（八）") and not c.source_checked
+
+
+def test_provision_missing_from_edition_does_not_resolve(book: Rulebook) -> None:
+    assert book.law.resolve("trade-major-hazard-criteria", "special-operations-certified",
+                            dt.date(2020, 1, 1), "defines") is None
+
+
+spans = st.lists(st.tuples(st.dates(dt.date(2000, 1, 1), dt.date(2030, 1, 1)),
+                           st.one_of(st.none(), st.integers(0, 3000))), min_size=1, max_size=5)
+
+
+@given(spans, st.dates(dt.date(1999, 1, 1), dt.date(2031, 1, 1)))
+def test_at_most_one_window_in_force_when_check_is_clean(raw: list[tuple[dt.date, int | None]],
+                                                          day: dt.date) -> None:
+    raw.sort(key=lambda x: x[0])
+    spans_ = [(s, s + dt.timedelta(days=n) if n is not None else None) for s, n in raw]
+    windows = effective_windows(spans_)
+    if not overlaps_and_gaps(windows):
+        assert sum(w.contains(day) for w in windows) <= 1
+
+
+def test_bundled_rules_have_at_most_one_version_in_force(book: Rulebook) -> None:
+    day = dt.date(2014, 1, 1)
+    while day < dt.date(2027, 1, 1):
+        for rule_id in book.rule_ids:
+            in_force = [v for v in book.lineage(rule_id).versions if v.window.contains(day)]
+            assert len(in_force) <= 1, (rule_id, day)
+        day += dt.timedelta(days=7)
+
+
+@given(st.dates(dt.date(2010, 1, 1), dt.date(2030, 1, 1)), st.integers(0, 4000),
+       st.lists(st.tuples(st.dates(dt.date(2010, 1, 1), dt.date(2030, 1, 1)), st.integers(0, 4000)), max_size=4))
+def test_uncovered_is_exactly_the_days_no_window_contains(start: dt.date, length: int,
+                                                          cover: list[tuple[dt.date, int]]) -> None:
+    window = Window(start, start + dt.timedelta(days=length))
+    covering = [Window(s, s + dt.timedelta(days=n)) for s, n in cover]
+    gaps = uncovered(window, covering)
+    day = window.start
+    step = max(1, length // 50)
+    while day <= window.end:  # type: ignore[operator]
+        in_gap = any(g.contains(day) for g in gaps)
+        assert in_gap != any(c.contains(day) for c in covering), day
+        day += dt.timedelta(days=step)
