@@ -35,6 +35,7 @@ OUTCOME_NAMES = {NOT_APPLICABLE: "not_applicable", COMPLIANT: "compliant",
 class CheckReport:
     root: Path
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     rulebook_version: str | None = None
     rules: int = 0
     versions: int = 0
@@ -51,8 +52,9 @@ class CheckReport:
 def check_rulebook(path: str | Path | None = None) -> CheckReport:
     """Validate everything and run every example; collect all problems."""
     root = Path(path) if path is not None else default_rules_path()
-    parts, problems = load_parts(root)
-    report = CheckReport(root=root, problems=list(problems))
+    parts, found = load_parts(root)
+    report = CheckReport(root=root, problems=[p for p in found if p.level == "error"],
+                         warnings=[p for p in found if p.level == "warning"])
     if parts is None:
         return report
     report.rulebook_version = parts.rulebook.version
@@ -80,7 +82,8 @@ def _compiled_outcome(book: Rulebook, version: LoadedVersion, facts: dict[str, A
         codes = outcome_codes(part.evaluate(book.check_facts(facts), as_of), len(part.versions))
         return codes[part.versions.index(version)]
     applies = book.lineage(version.lineage_id).applies_to
-    alone = compile_rules([CompiledRule(applies, version.when)], book.derived, book.derived_order)
+    alone = compile_rules([CompiledRule(applies, version.when, version.partial, version.undetermined_when)],
+                          book.derived, book.derived_order, tables=book.tables)
     return outcome_codes(alone(facts, as_of), 1)[0]
 
 
@@ -107,7 +110,7 @@ def _run_examples(book: Rulebook, lineage: LoadedLineage, report: CheckReport) -
             if not version.window.contains(as_of):
                 problem(f"as_of {as_of} is outside the version's window {version.window}")
                 continue
-            env = Environment(facts, as_of, book.derived)
+            env = Environment(facts, as_of, book.derived, book.tables)
             reference, applies, when = book.outcome(version, env)
             compiled = _compiled_outcome(book, version, facts, as_of)
             if compiled != reference:
@@ -127,11 +130,13 @@ def _run_examples(book: Rulebook, lineage: LoadedLineage, report: CheckReport) -
                 problem(f"expected {example.expect}, got {got}{detail}")
                 continue
             if example.missing is not None:
-                missing_set: set[str] = set()
-                for o in (applies, when):
-                    if o is not None and o.value is None:
-                        missing_set |= o.missing
-                if sorted(missing_set) != sorted(example.missing):
-                    problem(f"expected missing facts {sorted(example.missing)}, got {sorted(missing_set)}")
+                missing = book._missing_facts(version, env)
+                if missing != sorted(example.missing):
+                    problem(f"expected missing facts {sorted(example.missing)}, got {missing}")
+                    continue
+            if example.sub_items is not None:
+                held = book._finding_detail(version, env)[2]
+                if sorted(held) != sorted(example.sub_items):
+                    problem(f"expected sub-items {example.sub_items} to hold, got {held}")
                     continue
             report.examples_passed += 1

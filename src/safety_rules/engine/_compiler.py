@@ -33,6 +33,7 @@ from ._expressions import (
     FactRef,
     Field,
     IfElse,
+    Lookup,
     Neg,
     Not,
     Var,
@@ -56,10 +57,17 @@ def outcome_codes(outcomes: Outcomes, count: int) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class CompiledRule:
-    """What the compiler needs of one rule version."""
+    """What the compiler needs of one rule version.
+
+    ``partial``: the version encodes only part of its item, so a false condition is
+    undetermined, never compliant. ``undetermined_when``: where a contested reading
+    is open, the version answers undetermined rather than either way.
+    """
 
     applies_to: Expr | None
     when: Expr
+    partial: bool = False
+    undetermined_when: Expr | None = None
 
 
 def _any3(values: Iterable[Any]) -> bool | None:
@@ -101,9 +109,17 @@ def _is_simple(code: str) -> bool:
 
 
 class _Codegen:
-    def __init__(self) -> None:
+    def __init__(self, tables: Mapping[str, Any] | None = None) -> None:
         self.temps = 0
         self.constants: dict[str, Any] = {}
+        self.tables = tables or {}
+        self.table_names: dict[str, str] = {}
+
+    def table(self, table_id: str) -> str:
+        name = self.table_names.get(table_id)
+        if name is None:
+            name = self.table_names[table_id] = self.constant(self.tables[table_id])
+        return name
 
     def temp(self) -> str:
         self.temps += 1
@@ -162,6 +178,10 @@ class _Codegen:
         if isinstance(e, Neg):
             first, later = self.bind(self.expr(e.operand, scope))
             return f"(None if {first} is None else -{later})"
+        if isinstance(e, Lookup):
+            table = self.table(e.table)
+            first, later = self.bind(self.expr(e.key, scope))
+            return f"(None if {first} is None else {table}.get({later}, {e.column!r}, as_of))"
         if isinstance(e, Call):
             first, later = self.bind(self.expr(e.args[0], scope))
             value = f"len({later})" if e.func == "len" else f"(as_of - {later}).days"
@@ -222,11 +242,16 @@ def _needed_derived(exprs: Iterable[Expr], derived: Mapping[str, Expr],
     return [d for d in order if d in seen], {f for f in seen if f not in derived}
 
 
-def _when_statements(gen: _Codegen, when: Expr, index: int) -> list[str]:
-    return [f"_w = {gen.expr(when, {})}",
+def _when_statements(gen: _Codegen, rule: CompiledRule, index: int) -> list[str]:
+    lines = []
+    if rule.undetermined_when is not None:
+        lines += [f"if {gen.expr(rule.undetermined_when, {})} is True: undetermined({index})",
+                  "else:"]
+    body = [f"_w = {gen.expr(rule.when, {})}",
             f"if _w is True: violated({index})",
-            f"elif _w is False: compliant({index})",
+            f"elif _w is False: {'undetermined' if rule.partial else 'compliant'}({index})",
             f"else: undetermined({index})"]
+    return lines + [f"    {b}" for b in body] if lines else body
 
 
 def _rule_statements(gen: _Codegen, rules: Sequence[CompiledRule]) -> list[str]:
@@ -241,7 +266,7 @@ def _rule_statements(gen: _Codegen, rules: Sequence[CompiledRule]) -> list[str]:
         groups.setdefault(rule.applies_to, []).append(i)
     lines: list[str] = []
     for applies, indexes in groups.items():
-        body = [line for i in indexes for line in _when_statements(gen, rules[i].when, i)]
+        body = [line for i in indexes for line in _when_statements(gen, rules[i], i)]
         if applies is None:
             lines += body
             continue
@@ -254,10 +279,11 @@ def _rule_statements(gen: _Codegen, rules: Sequence[CompiledRule]) -> list[str]:
 
 
 def generate_source(rules: Sequence[CompiledRule], derived: Mapping[str, Expr],
-                    derived_order: Sequence[str], name: str = "_evaluate") -> tuple[str, dict[str, Any]]:
+                    derived_order: Sequence[str], name: str = "_evaluate",
+                    tables: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """Source of a function ``(facts, as_of) -> Outcomes`` and its constants."""
-    gen = _Codegen()
-    exprs = [e for r in rules for e in (r.applies_to, r.when) if e is not None]
+    gen = _Codegen(tables)
+    exprs = [e for r in rules for e in (r.applies_to, r.when, r.undetermined_when) if e is not None]
     needed_derived, observed = _needed_derived(exprs, derived, derived_order)
     lines = [f"def {name}(facts, as_of):", "    _get = facts.get",
              "    out = ([], [], [], [])",
@@ -270,9 +296,10 @@ def generate_source(rules: Sequence[CompiledRule], derived: Mapping[str, Expr],
 
 
 def compile_rules(rules: Sequence[CompiledRule], derived: Mapping[str, Expr],
-                  derived_order: Sequence[str], label: str = "rules") -> Evaluator:
+                  derived_order: Sequence[str], label: str = "rules",
+                  tables: Mapping[str, Any] | None = None) -> Evaluator:
     """Compile ``rules`` into one function ``(facts, as_of) -> Outcomes``."""
-    source, constants = generate_source(rules, derived, derived_order)
+    source, constants = generate_source(rules, derived, derived_order, tables=tables)
     namespace: dict[str, Any] = {**_HELPERS, **constants}
     exec(compile(source, f"<safety_rules {label}>", "exec"), namespace)  # noqa: S102 - our own codegen
     fn: Evaluator = namespace["_evaluate"]
@@ -281,9 +308,10 @@ def compile_rules(rules: Sequence[CompiledRule], derived: Mapping[str, Expr],
 
 
 def compile_expression(expr: Expr, derived: Mapping[str, Expr] | None = None,
-                       derived_order: Sequence[str] = ()) -> Callable[[Mapping[str, Any], dt.date], Any]:
+                       derived_order: Sequence[str] = (),
+                       tables: Mapping[str, Any] | None = None) -> Callable[[Mapping[str, Any], dt.date], Any]:
     """Compile one expression to ``(facts, as_of) -> value``; used by tests and tools."""
-    gen = _Codegen()
+    gen = _Codegen(tables)
     needed, observed = _needed_derived([expr], derived or {}, derived_order)
     lines = ["def _value(facts, as_of):", "    _get = facts.get"]
     lines += [f"    f_{f} = _get({f!r})" for f in sorted(observed)]

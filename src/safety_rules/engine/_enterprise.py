@@ -6,6 +6,7 @@
       id: LY-DUST-007
       name: 临沂某木业有限公司
       county: 兰山区
+      region: "371302"          # GB/T 2260: provincial law is cited only inside its province
       industries: [dust]
       inspected_on: 2017-09-05
     facts:
@@ -36,6 +37,8 @@ class EnterpriseHeader(BaseModel):
     id: str = Field(min_length=1)
     name: str | None = None
     county: str | None = Field(default=None, description="县区")
+    region: str | None = Field(default=None, pattern=r"^[1-9][0-9]{5}$",
+                               description="GB/T 2260 行政区划代码 (6 digits, e.g. 371302 兰山区)")
     industries: list[str] = Field(default_factory=list)
     inspected_on: dt.date | None = Field(default=None, description="default as-of date")
 
@@ -69,6 +72,7 @@ class Enterprise:
     facts: Mapping[str, Any]
     name: str | None = None
     county: str | None = None
+    region: str | None = None
     industries: tuple[str, ...] = ()
     inspected_on: dt.date | None = None
     path: Path | None = field(default=None, compare=False)

@@ -10,7 +10,8 @@ A condition is a Python-like expression parsed with :func:`ast.parse` (mode
 * ``any(...)``, ``all(...)``, ``count(...)`` and ``sum(...)`` over one list-of-records
   fact, e.g. ``any(t.substance == '氨' and t.quantity_t >= 10 for t in storage_units)``,
   with optional ``if`` filters; ``len(records)``; ``days_since(date)``;
-  ``date('2021-09-01')``.
+  ``date('2021-09-01')``; ``lookup('table-id', key, 'column')`` into a data table
+  under ``rules/tables/`` (the edition in force on the assessment date).
 
 Nothing else: no attribute access except a record's declared fields, no calls to
 anything not listed, no subscripts, no lambdas, no walrus. Types and units are checked here,
@@ -30,6 +31,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from ..shared._errors import ExpressionError, did_you_mean
+from ._tables import TableType
 from ._types import (
     BOOL,
     COUNT,
@@ -42,7 +44,7 @@ from ._types import (
 )
 
 AGGREGATES = ("any", "all", "count", "sum")
-FUNCTIONS = ("len", "days_since", "date")
+FUNCTIONS = ("len", "days_since", "date", "lookup")
 RESERVED = frozenset({"as_of", *AGGREGATES, *FUNCTIONS, "True", "False", "None"})
 
 CompareOp = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in"]
@@ -180,6 +182,18 @@ class Call(Expr):
         return self.args
 
 
+@dataclass(frozen=True)
+class Lookup(Expr):
+    """``lookup('table', key, 'column')``: unknown when the key is unknown or matches no row."""
+
+    table: str = ""
+    key: Expr = None  # type: ignore[assignment]
+    column: str = ""
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.key,)
+
+
 def is_leaf_condition(node: Expr) -> bool:
     """A boolean sub-condition that is not itself a connective: the unit of explanations."""
     return node.type.kind == "bool" and not isinstance(node, BoolOp | Not)
@@ -210,9 +224,11 @@ _FRIENDLY: dict[type[ast.AST], str] = {
 
 
 class _Parser:
-    def __init__(self, text: str, facts: Mapping[str, Type], line_offset: int = 0) -> None:
+    def __init__(self, text: str, facts: Mapping[str, Type], line_offset: int = 0,
+                 tables: Mapping[str, TableType] | None = None) -> None:
         self.text = text
         self.facts = facts
+        self.tables = tables or {}
         self.line_offset = line_offset
         self.scope: dict[str, tuple[Type, str]] = {}  # var -> (record type, source fact)
 
@@ -415,8 +431,8 @@ class _Parser:
     # -- calls
     def _Call(self, node: ast.Call, text: str) -> Expr:
         if not isinstance(node.func, ast.Name):
-            raise self.fail(node, "only the functions any, all, count, sum, len, days_since "
-                            "and date may be called")
+            raise self.fail(node, "only the functions any, all, count, sum, len, days_since, "
+                            "date and lookup may be called")
         name = node.func.id
         if node.keywords:
             raise self.fail(node, f"{name}() takes no keyword arguments")
@@ -443,8 +459,30 @@ class _Parser:
             except ValueError:
                 raise self.fail(node, f"date({arg.value!r}) is not a valid YYYY-MM-DD date") from None
             return Const(DATE, text, value)
+        if name == "lookup":
+            return self.lookup(node, text)
         raise self.fail(node, f"unknown function {name!r}",
                         suggestion=did_you_mean(name, [*AGGREGATES, *FUNCTIONS]))
+
+    def lookup(self, node: ast.Call, text: str) -> Expr:
+        table_node, key_node, column_node = self.arity(node, 3)
+        for arg, what in ((table_node, "a table id"), (column_node, "a column name")):
+            if not isinstance(arg, ast.Constant) or not isinstance(arg.value, str):
+                raise self.fail(arg, f"lookup() needs {what} as a literal string")
+        assert isinstance(table_node, ast.Constant) and isinstance(column_node, ast.Constant)
+        table_id, column_name = str(table_node.value), str(column_node.value)
+        table = self.tables.get(table_id)
+        if table is None:
+            raise self.fail(table_node, f"unknown table {table_id!r}",
+                            suggestion=did_you_mean(table_id, self.tables))
+        column = table.columns.get(column_name)
+        if column is None:
+            raise self.fail(column_node, f"table {table.id!r} has no column {column_name!r}",
+                            suggestion=did_you_mean(column_name, table.columns))
+        key = self.expr(key_node)
+        if key.type.kind not in ("string", "enum"):
+            raise self.fail(key_node, f"a lookup key must be text, got {key.type.describe()}")
+        return Lookup(column, text, table.id, key, column_name)
 
     def arity(self, node: ast.Call, n: int) -> list[ast.expr]:
         if len(node.args) != n:
@@ -487,7 +525,8 @@ class _Parser:
         return Aggregate(rtype, text, func, var, source, filters, body)  # type: ignore[arg-type]
 
 
-def parse_expression(text: str, facts: Mapping[str, Type], *, expect: Type | None = BOOL) -> Expr:
+def parse_expression(text: str, facts: Mapping[str, Type], *, expect: Type | None = BOOL,
+                     tables: Mapping[str, TableType] | None = None) -> Expr:
     """Parse and type-check ``text``; raise :class:`ExpressionError` on any problem.
 
     ``facts`` maps every declared fact id (observed and derived) to its type.
@@ -503,7 +542,8 @@ def parse_expression(text: str, facts: Mapping[str, Type], *, expect: Type | Non
         raise ExpressionError(f"syntax error in condition: {exc.msg}", line=line,
                               expression=source) from None
     multiline = "\n" in source
-    parser = _Parser(f"(\n{source}\n)" if multiline else source, facts, line_offset=int(multiline))
+    parser = _Parser(f"(\n{source}\n)" if multiline else source, facts, line_offset=int(multiline),
+                     tables=tables)
     expr = parser.parse(tree)
     if expect is not None:
         ok = expr.type.kind == expect.kind and (
@@ -551,4 +591,6 @@ def render(e: Expr) -> str:
         return f"{e.func}(" + ", ".join(render(a) for a in e.args) + ")"
     if isinstance(e, IfElse):
         return f"({render(e.then)} if {render(e.condition)} else {render(e.otherwise)})"
+    if isinstance(e, Lookup):
+        return f"lookup({e.table!r}, {render(e.key)}, {e.column!r})"
     raise TypeError(f"cannot render {type(e).__name__}")

@@ -36,11 +36,13 @@ from ._expressions import (
     FactRef,
     Field,
     IfElse,
+    Lookup,
     Neg,
     Not,
     Var,
     is_leaf_condition,
 )
+from ._tables import Table
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
@@ -61,6 +63,7 @@ class Reason:
     text: str
     value: bool | None
     facts: tuple[tuple[str, Any], ...] = ()
+    records: tuple[tuple[str, int, Mapping[str, Any]], ...] = ()  # (records fact, index, record) that decided
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class Outcome:
     value: Any
     missing: frozenset[str] = _NOTHING
     reasons: tuple[Reason, ...] = ()
+    records: tuple[tuple[str, int, Mapping[str, Any]], ...] = ()
 
 
 @dataclass
@@ -75,6 +79,7 @@ class Environment:
     facts: Mapping[str, Any]
     as_of: dt.date
     derived: Mapping[str, Expr] = field(default_factory=dict)
+    tables: Mapping[str, Table] = field(default_factory=dict)
     derived_cache: dict[str, Outcome] = field(default_factory=dict)
     variables: dict[str, tuple[Mapping[str, Any], int]] = field(default_factory=dict)
 
@@ -92,9 +97,9 @@ class Environment:
 
 
 def evaluate(expr: Expr, facts: Mapping[str, Any], as_of: dt.date,
-             derived: Mapping[str, Expr] | None = None) -> Any:
+             derived: Mapping[str, Expr] | None = None, tables: Mapping[str, Table] | None = None) -> Any:
     """The three-valued value of ``expr`` (``None`` = unknown)."""
-    return _eval(expr, Environment(facts, as_of, derived or {})).value
+    return _eval(expr, Environment(facts, as_of, derived or {}, tables or {})).value
 
 
 def explain(expr: Expr, env: Environment) -> Outcome:
@@ -106,7 +111,7 @@ def _leaf(expr: Expr, env: Environment, out: Outcome) -> Outcome:
     if not is_leaf_condition(expr):
         return out
     facts = tuple((f, env.fact_value(f)) for f in expr.sorted_facts)
-    return Outcome(out.value, out.missing, (Reason(expr.text, out.value, facts),))
+    return Outcome(out.value, out.missing, (Reason(expr.text, out.value, facts, out.records),))
 
 
 def _eval(e: Expr, env: Environment) -> Outcome:
@@ -138,7 +143,7 @@ def _eval(e: Expr, env: Environment) -> Outcome:
         a, b = _eval(e.left, env), _eval(e.right, env)
         if a.value is None or b.value is None:
             return _leaf(e, env, Outcome(None, a.missing | b.missing))
-        return _leaf(e, env, Outcome(_COMPARE[e.op](a.value, b.value)))
+        return _leaf(e, env, Outcome(_COMPARE[e.op](a.value, b.value), records=a.records + b.records))
     if isinstance(e, Arith):
         a, b = _eval(e.left, env), _eval(e.right, env)
         if a.value is None or b.value is None:
@@ -157,6 +162,12 @@ def _eval(e: Expr, env: Environment) -> Outcome:
             return _leaf(e, env, Outcome(None, c.missing))
         branch = _eval(e.then if c.value else e.otherwise, env)
         return _leaf(e, env, Outcome(branch.value, branch.missing, branch.reasons))
+    if isinstance(e, Lookup):
+        key = _eval(e.key, env)
+        if key.value is None:
+            return Outcome(None, key.missing)
+        value = env.tables[e.table].get(key.value, e.column, env.as_of)
+        return Outcome(value, frozenset((f"{e.table}[{key.value}].{e.column}",)) if value is None else _NOTHING)
     if isinstance(e, Call):
         x = _eval(e.args[0], env)
         if x.value is None:
@@ -198,18 +209,23 @@ def _aggregate(e: Aggregate, env: Environment) -> Outcome:
     finally:
         env.variables.pop(e.var, None)
     unknown = any(v is None for v in values)
+
+    def deciding(value: bool) -> tuple[tuple[str, int, Mapping[str, Any]], ...]:
+        # the records an inspector writes down: which collector, which tank
+        return tuple((e.source.id, i, src.value[i]) for i, v in enumerate(values) if v is value)
+
     if e.func == "any":
         if any(v is True for v in values):
-            return Outcome(True)
+            return Outcome(True, records=deciding(True))
         return Outcome(None, frozenset(missing)) if unknown else Outcome(False)
     if e.func == "all":
         if any(v is False for v in values):
-            return Outcome(False)
+            return Outcome(False, records=deciding(False))
         return Outcome(None, frozenset(missing)) if unknown else Outcome(True)
     if unknown:
         return Outcome(None, frozenset(missing))
     if e.func == "count":
-        return Outcome(sum(1 for v in values if v))
+        return Outcome(sum(1 for v in values if v), records=deciding(True))
     return Outcome(sum(values))
 
 

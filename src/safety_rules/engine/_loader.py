@@ -4,18 +4,25 @@ Every problem is collected, not just the first, so that one ``check`` run shows
 the standards team all there is to fix. Layout::
 
     rules/
-      rulebook.yaml        name, version, industries (the rule directories), retired ids
+      rulebook.yaml        name, version, industries (the rule directories), retired ids,
+                           the measures attached to every major hazard
+      tables/*.yaml        lookup tables (GB 18218 临界量, sector classification …), by edition
       facts/*.yaml         the fact catalog (observed and derived facts)
       law/*.yaml           the law and standard catalog, one document per file
       <industry>/*.yaml    rule lineages, one per file
+
+Problems have a level: errors make the rulebook unusable; warnings (a duty that
+predates the criteria but has no version, a date far in the future, a contested
+reading) are printed by ``check`` and do not stop ``load``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
 
@@ -24,14 +31,19 @@ from ..shared._errors import ExpressionError, Problem, SafetyRulesError, did_you
 from ..shared._validation import validate
 from ..shared._windows import Window, effective_windows, overlaps_and_gaps
 from ..shared._yaml import YamlMapping, YamlSequence, load_yaml
-from ._expressions import Expr, parse_expression
+from ._expressions import BoolOp, Expr, parse_expression
 from ._facts import FactCatalog, FactCatalogFile, FactSpec, fact_id_problem
 from ._rule_files import RulebookFile, RuleFile, RuleVersion
+from ._tables import Table, TableFile, TableType, build_table
 from ._types import BOOL
 
 RULEBOOK_FILE = "rulebook.yaml"
 FACTS_DIR = "facts"
 LAW_DIR = "law"
+TABLES_DIR = "tables"
+RESERVED_DIRS = frozenset({FACTS_DIR, LAW_DIR, TABLES_DIR})
+# A date this far after the day of checking is almost certainly a typo (2203-05-15).
+FAR_FUTURE = dt.timedelta(days=3 * 366)
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,14 @@ class LoadedVersion:
     window: Window
     when: Expr
     line: int | None
+    sub_conditions: tuple[tuple[str, Expr], ...] = ()  # (sub-item label, condition), in catalog order
+    not_encoded: tuple[str, ...] = ()  # sub-items of the source item that 'when' leaves out
+    undetermined_when: Expr | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Encodes only part of its item: may be violated, never compliant."""
+        return bool(self.not_encoded) or self.spec.partial is not None
 
 
 @dataclass(frozen=True)
@@ -61,6 +81,7 @@ class Parts:
     derived_order: list[str]
     law: LawCatalog
     lineages: dict[str, LoadedLineage]
+    tables: dict[str, Table] = field(default_factory=dict)
 
 
 def _yaml_files(directory: Path) -> list[Path]:
@@ -115,7 +136,7 @@ def load_parts(root: str | Path) -> tuple[Parts | None, list[Problem]]:
         return None, problems
 
     # -- stray files and directories
-    expected_dirs = {FACTS_DIR, LAW_DIR, *rulebook.industries}
+    expected_dirs = {*RESERVED_DIRS, *rulebook.industries}
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("."):
             continue
@@ -127,18 +148,87 @@ def load_parts(root: str | Path) -> tuple[Parts | None, list[Problem]]:
         elif entry.is_file() and entry.name != RULEBOOK_FILE and entry.suffix in (".yaml", ".yml"):
             problems.append(Problem("rule files belong in an industry directory", path=str(entry)))
 
-    facts, derived, order = _load_facts(root / FACTS_DIR, problems)
-    law = _load_law(root / LAW_DIR, problems)
-    lineages = _load_lineages(root, rulebook, facts, law, problems)
+    _check_industries(rulebook, rb_path, raw_rulebook, problems)
+    tables = _load_tables(root / TABLES_DIR, problems)
+    table_types = {t.id: t.type for t in tables.values()}
+    facts, derived, order = _load_facts(root / FACTS_DIR, problems, table_types)
+    law = _load_law(root / LAW_DIR, rulebook, problems)
+    _check_measures(rulebook, law, rb_path, raw_rulebook, problems)
+    lineages = _load_lineages(root, rulebook, facts, law, table_types, problems)
     _check_lineage_graph(lineages, problems)
-    parts = Parts(root, rulebook, facts, derived, order, law, lineages)
+    _check_duties_before_criteria(lineages, law, problems)
+    parts = Parts(root, rulebook, facts, derived, order, law, lineages, tables)
     return parts, problems
+
+
+def _check_industries(rulebook: RulebookFile, path: Path, raw: Any, problems: list[Problem]) -> None:
+    graph = nx.DiGraph()
+    for name, industry in rulebook.industries.items():
+        if name in RESERVED_DIRS:
+            problems.append(Problem(f"{name!r} is a reserved directory name, not an industry", path=str(path),
+                                    line=raw.get("industries", {}).key_lines.get(name)))
+        for implied in industry.implies:
+            if implied not in rulebook.industries:
+                hint = did_you_mean(implied, rulebook.industries)
+                problems.append(Problem(f"industry {name!r} implies unknown industry {implied!r}"
+                                        + (f" (did you mean {hint!r}?)" if hint else ""), path=str(path),
+                                        line=raw.get("industries", {}).key_lines.get(name)))
+            graph.add_edge(name, implied)
+    for cycle in nx.simple_cycles(graph):
+        problems.append(Problem("industries imply each other in a cycle: " + " -> ".join([*cycle, cycle[0]]),
+                                path=str(path), line=raw.key_lines.get("industries")))
+
+
+def _check_measures(rulebook: RulebookFile, law: LawCatalog, path: Path, raw: Any,
+                    problems: list[Problem]) -> None:
+    line = raw.key_lines.get("major_hazard_measures")
+    for m in rulebook.major_hazard_measures:
+        doc = law.documents.get(m.document)
+        if doc is None:
+            problems.append(Problem(f"major_hazard_measures: unknown document {m.document!r}", path=str(path),
+                                    line=line))
+        elif m.provision not in doc.provisions:
+            hint = did_you_mean(m.provision, doc.provisions)
+            problems.append(Problem(f"major_hazard_measures: document {m.document!r} has no provision "
+                                    f"{m.provision!r}" + (f" (did you mean {hint!r}?)" if hint else ""),
+                                    path=str(path), line=line))
+
+
+# --------------------------------------------------------------------- tables
+
+
+def _load_tables(directory: Path, problems: list[Problem]) -> dict[str, Table]:
+    tables: dict[str, Table] = {}
+    if not directory.is_dir():
+        return tables
+    for path in _yaml_files(directory):
+        raw = _read(path, problems)
+        if raw is UNREADABLE:
+            continue
+        spec, found = validate(TableFile, raw, path=str(path))
+        problems += found
+        if spec is None:
+            continue
+        if spec.id in tables:
+            problems.append(Problem(f"table id {spec.id!r} is used twice", path=str(path),
+                                    line=raw.key_lines.get("id")))
+            continue
+        raw_editions = raw["editions"]
+        table, found = build_table(spec, str(path), dict(enumerate(raw_editions.item_lines)))
+        problems += found
+        for message in overlaps_and_gaps(effective_windows([(e.effective_from, e.effective_to)
+                                                            for e in spec.editions])):
+            problems.append(Problem(f"editions of table {spec.id}: {message}", path=str(path),
+                                    line=raw_editions.line))
+        tables[spec.id] = table
+    return tables
 
 
 # ------------------------------------------------------------------ fact catalog
 
 
-def _load_facts(directory: Path, problems: list[Problem]) -> tuple[FactCatalog, dict[str, Expr], list[str]]:
+def _load_facts(directory: Path, problems: list[Problem],
+                tables: Mapping[str, TableType]) -> tuple[FactCatalog, dict[str, Expr], list[str]]:
     specs: dict[str, FactSpec] = {}
     where: dict[str, tuple[str, int | None]] = {}
     raw_of: dict[str, Any] = {}
@@ -179,7 +269,7 @@ def _load_facts(directory: Path, problems: list[Problem]) -> tuple[FactCatalog, 
         fpath, line = where[fid]
         declared = catalog.types[fid]
         try:
-            expr = parse_expression(spec.derive, catalog.types, expect=declared)
+            expr = parse_expression(spec.derive, catalog.types, expect=declared, tables=tables)
         except ExpressionError as exc:
             problems.append(_expression_problem(exc, raw_of[fid], "derive", fpath, None))
             continue
@@ -205,7 +295,7 @@ def _load_facts(directory: Path, problems: list[Problem]) -> tuple[FactCatalog, 
 # --------------------------------------------------------------------- law
 
 
-def _load_law(directory: Path, problems: list[Problem]) -> LawCatalog:
+def _load_law(directory: Path, rulebook: RulebookFile, problems: list[Problem]) -> LawCatalog:
     documents: dict[str, LawDocument] = {}
     if not directory.is_dir():
         problems.append(Problem(f"missing law catalog directory {LAW_DIR}/", path=str(directory)))
@@ -223,9 +313,22 @@ def _load_law(directory: Path, problems: list[Problem]) -> LawCatalog:
                                     line=raw.key_lines.get("id")))
             continue
         editions_raw = raw.get("editions")
+        line = getattr(editions_raw, "line", None)
         for message in overlaps_and_gaps([w for _, w in doc.windows()]):
-            problems.append(Problem(f"editions of {doc.id}: {message}", path=str(path),
-                                    line=getattr(editions_raw, "line", None)))
+            problems.append(Problem(f"editions of {doc.id}: {message}", path=str(path), line=line))
+        for message in doc.part_count_problems():
+            problems.append(Problem(f"{doc.id}: {message}", path=str(path), line=line))
+        for edition in doc.editions:
+            for part in edition.parts:
+                for industry in part.industries:
+                    if industry not in rulebook.industries:
+                        hint = did_you_mean(industry, rulebook.industries)
+                        problems.append(Problem(
+                            f"{doc.id} edition {edition.id}, part {part.id}: unknown industry {industry!r}"
+                            + (f" (did you mean {hint!r}?)" if hint else ""), path=str(path), line=line))
+            for message in _far_dates(edition.effective_from, edition.effective_to):
+                problems.append(Problem(f"{doc.id} edition {edition.id}: {message}", path=str(path), line=line,
+                                        level="warning"))
         documents[doc.id] = doc
     return LawCatalog(documents)
 
@@ -233,8 +336,15 @@ def _load_law(directory: Path, problems: list[Problem]) -> LawCatalog:
 # ------------------------------------------------------------------- lineages
 
 
+def _far_dates(start: dt.date, end: dt.date | None) -> list[str]:
+    limit = dt.date.today() + FAR_FUTURE
+    return [f"{name} {day} is more than three years ahead: a typo?"
+            for name, day in (("effective_from", start), ("effective_to", end))
+            if day is not None and day > limit]
+
+
 def _load_lineages(root: Path, rulebook: RulebookFile, facts: FactCatalog, law: LawCatalog,
-                   problems: list[Problem]) -> dict[str, LoadedLineage]:
+                   tables: Mapping[str, TableType], problems: list[Problem]) -> dict[str, LoadedLineage]:
     lineages: dict[str, LoadedLineage] = {}
     for industry in rulebook.industries:
         directory = root / industry
@@ -243,7 +353,7 @@ def _load_lineages(root: Path, rulebook: RulebookFile, facts: FactCatalog, law: 
                                     "directory", path=str(directory)))
             continue
         for path in _yaml_files(directory):
-            lineage = _load_lineage(path, industry, rulebook, facts, law, problems)
+            lineage = _load_lineage(path, industry, rulebook, facts, law, tables, problems)
             if lineage is None:
                 continue
             if lineage.spec.id in lineages:
@@ -257,7 +367,8 @@ def _load_lineages(root: Path, rulebook: RulebookFile, facts: FactCatalog, law: 
 
 
 def _load_lineage(path: Path, industry: str, rulebook: RulebookFile, facts: FactCatalog,
-                  law: LawCatalog, problems: list[Problem]) -> LoadedLineage | None:
+                  law: LawCatalog, tables: Mapping[str, TableType],
+                  problems: list[Problem]) -> LoadedLineage | None:
     raw = _read(path, problems)
     if raw is UNREADABLE:
         return None
@@ -268,8 +379,8 @@ def _load_lineage(path: Path, industry: str, rulebook: RulebookFile, facts: Fact
         return None
     p = str(path)
 
-    def problem(message: str, line: int | None = None) -> None:
-        problems.append(Problem(message, path=p, line=line, rule_id=spec.id))
+    def problem(message: str, line: int | None = None, level: Literal["error", "warning"] = "error") -> None:
+        problems.append(Problem(message, path=p, line=line, rule_id=spec.id, level=level))
 
     if spec.industry != industry:
         problem(f"industry {spec.industry!r} does not match its directory {industry!r}",
@@ -284,7 +395,7 @@ def _load_lineage(path: Path, industry: str, rulebook: RulebookFile, facts: Fact
     applies_to = None
     if spec.applies_to is not None:
         try:
-            applies_to = parse_expression(spec.applies_to, types, expect=BOOL)
+            applies_to = parse_expression(spec.applies_to, types, expect=BOOL, tables=tables)
         except ExpressionError as exc:
             problems.append(_expression_problem(exc, raw, "applies_to", p, spec.id))
 
@@ -304,19 +415,119 @@ def _load_lineage(path: Path, industry: str, rulebook: RulebookFile, facts: Fact
     for i, (version, window) in enumerate(zip(spec.versions, windows, strict=True)):
         vraw = raw_versions[i]
         vline = raw_versions.item_lines[i]
-        try:
-            when = parse_expression(version.when, types, expect=BOOL)
-        except ExpressionError as exc:
-            problems.append(_expression_problem(exc, vraw, "when", p, spec.id))
+        for message in _far_dates(version.effective_from, version.effective_to):
+            problem(f"version {version.version}: {message}", vline, level="warning")
+        loaded = _load_version(spec.id, version, vraw, vline, window, law, types, tables, p, problems)
+        if loaded is None:
             continue
         _check_citations(version, vraw, window, law, p, spec.id, problems)
-        kinds = {e.expect for e in version.examples}
-        for needed in ("violated", "compliant"):
-            if needed not in kinds:
-                problem(f"version {version.version}: needs at least one example that expects "
-                        f"{needed!r}", vraw.key_lines.get("examples"))
-        versions.append(LoadedVersion(spec.id, version, window, when, vline))
+        _check_examples(loaded, vraw, p, spec.id, problems)
+        if version.interpretation is not None and version.interpretation.status == "contested":
+            problem(f"version {version.version}: contested interpretation: {version.interpretation.note}",
+                    vraw.key_lines.get("interpretation"), level="warning")
+        versions.append(loaded)
     return LoadedLineage(spec, p, applies_to, tuple(versions), raw)
+
+
+def _source_sub_items(version: RuleVersion, window: Window, law: LawCatalog) -> list[tuple[str, list[str]]]:
+    """(edition id, sub-item labels) of the source provision in each edition in force during ``window``."""
+    doc = law.documents.get(version.source.document)
+    if doc is None or version.source.provision not in doc.provisions:
+        return []
+    prov = doc.provisions[version.source.provision]
+    return [(e.id, list(prov.editions[e.id].sub_items)) for e, _w in law.editions_during(doc.id, window)
+            if e.id in prov.editions]
+
+
+def _load_version(lineage_id: str, version: RuleVersion, vraw: Any, vline: int | None, window: Window,
+                  law: LawCatalog, types: Mapping[str, Any], tables: Mapping[str, TableType], path: str,
+                  problems: list[Problem]) -> LoadedVersion | None:
+    def problem(message: str, line: int | None = vline) -> None:
+        problems.append(Problem(f"version {version.version}: {message}", path=path, line=line,
+                                rule_id=lineage_id))
+
+    when_line = vraw.key_lines.get("when")
+    by_edition = _source_sub_items(version, window, law)
+    sub_labels = by_edition[0][1] if by_edition else []
+    if len({tuple(labels) for _e, labels in by_edition}) > 1:
+        problem(f"the source item's sub-items differ between the editions in force during {window}; "
+                "split the version at the edition boundary", when_line)
+        return None
+    ok = True
+    sub_conditions: list[tuple[str, Expr]] = []
+    if isinstance(version.when, str):
+        if sub_labels:
+            problem(f"the source item has sub-items {', '.join(sub_labels)}; write 'when' as a mapping "
+                    "sub-item → condition (leave out the sub-items you do not encode)", when_line)
+            return None
+        try:
+            when = parse_expression(version.when, types, expect=BOOL, tables=tables)
+        except ExpressionError as exc:
+            problems.append(_expression_problem(exc, vraw, "when", path, lineage_id))
+            return None
+    else:
+        raw_when = vraw["when"]
+        if not sub_labels:
+            problem("'when' is a mapping of sub-items, but the source item has no sub-items in the "
+                    "catalog; write one condition", when_line)
+            return None
+        if not version.when:
+            problem("'when' names no sub-item", when_line)
+            return None
+        for label, text in version.when.items():
+            if label not in sub_labels:
+                hint = did_you_mean(str(label), sub_labels)
+                problem(f"'when' names sub-item {label!r}, which the source item does not have (it has "
+                        f"{', '.join(sub_labels)})" + (f"; did you mean {hint!r}?" if hint else ""),
+                        raw_when.key_lines.get(label))
+                ok = False
+                continue
+            try:
+                sub_conditions.append((label, parse_expression(text, types, expect=BOOL, tables=tables)))
+            except ExpressionError as exc:
+                problems.append(_expression_problem(exc, raw_when, label, path, lineage_id))
+                ok = False
+        if not ok:
+            return None
+        sub_conditions.sort(key=lambda sc: sub_labels.index(sc[0]))
+        exprs = tuple(e for _label, e in sub_conditions)
+        when = exprs[0] if len(exprs) == 1 else BoolOp(BOOL, " or ".join(f"({e.text})" for e in exprs), "or",
+                                                        exprs)
+    undetermined_when = None
+    if version.interpretation is not None and version.interpretation.undetermined_when is not None:
+        try:
+            undetermined_when = parse_expression(version.interpretation.undetermined_when, types, expect=BOOL,
+                                                 tables=tables)
+        except ExpressionError as exc:
+            problems.append(_expression_problem(exc, vraw["interpretation"], "undetermined_when", path,
+                                                lineage_id))
+            return None
+    not_encoded = tuple(label for label in sub_labels if label not in dict(sub_conditions))
+    return LoadedVersion(lineage_id, version, window, when, vline, tuple(sub_conditions), not_encoded,
+                         undetermined_when)
+
+
+def _check_examples(version: LoadedVersion, vraw: Any, path: str, rule_id: str,
+                    problems: list[Problem]) -> None:
+    kinds = {e.expect for e in version.spec.examples}
+    needed = ["violated", "undetermined"] + ([] if version.partial else ["compliant"])
+    line = vraw.key_lines.get("examples")
+    for kind in needed:
+        if kind not in kinds:
+            problems.append(Problem(f"version {version.spec.version}: needs at least one example that expects "
+                                    f"{kind!r}", path=path, line=line, rule_id=rule_id))
+    if version.partial and "compliant" in kinds:
+        what = (f"sub-item(s) {', '.join(version.not_encoded)} are not encoded" if version.not_encoded
+                else f"it is partial: {version.spec.partial}")
+        problems.append(Problem(f"version {version.spec.version}: an example expects 'compliant', but {what}, "
+                                "so the version can never be compliant (expect 'undetermined')", path=path,
+                                line=line, rule_id=rule_id))
+    if not version.sub_conditions:
+        for example in version.spec.examples:
+            if example.sub_items is not None:
+                problems.append(Problem(f"version {version.spec.version}, example {example.name!r}: "
+                                        "'sub_items' needs a 'when' mapping of sub-items", path=path, line=line,
+                                        rule_id=rule_id))
 
 
 def _check_citations(version: RuleVersion, vraw: Any, window: Window, law: LawCatalog, path: str,
@@ -342,6 +553,47 @@ def _check_citations(version: RuleVersion, vraw: Any, window: Window, law: LawCa
         for gap in law.uncovered(document, provision, window):
             problem(f"citation {document}/{provision} does not resolve from {gap.start} to "
                     f"{gap.end or 'open end'}: no edition of {doc.title} in force then contains it")
+    line = vraw.key_lines.get("citations")
+    penalties = [c for c in version.citations if c.role == "penalty"]
+    preferred = [c for c in penalties if c.preferred]
+    if len(penalties) > 1 and len(preferred) != 1:
+        problems.append(Problem(f"version {version.version}: it cites {len(penalties)} penalty provisions; mark "
+                                f"exactly one 'preferred: true' (now {len(preferred)}) and give its 'reason'",
+                                path=path, line=line, rule_id=rule_id))
+    for c in preferred:
+        if not c.reason:
+            problems.append(Problem(f"version {version.version}: the preferred penalty {c.document}/{c.provision} "
+                                    "needs a 'reason'", path=path, line=line, rule_id=rule_id))
+    if version.severity == "major_hazard" and not any(c.role == "penalty" for c in version.citations):
+        problems.append(Problem(f"version {version.version}: a major hazard needs a penalty citation",
+                                path=path, line=line, rule_id=rule_id))
+
+
+def _check_duties_before_criteria(lineages: Mapping[str, LoadedLineage], law: LawCatalog,
+                                  problems: list[Problem]) -> None:
+    """A 判定标准 item classifies conduct that already broke a duty: warn when a lineage starts
+    with a major-hazard version although the duty it cites was in force earlier."""
+    for lid, lineage in lineages.items():
+        if not lineage.versions or lineage.spec.replaces:
+            continue
+        first = lineage.versions[0]
+        if first.spec.severity != "major_hazard":
+            continue
+        earliest = []
+        for c in first.spec.citations:
+            doc = law.documents.get(c.document)
+            if c.role != "duty" or doc is None or c.provision not in doc.provisions:
+                continue
+            having = [w.start for e, w in doc.windows() if e.id in doc.provisions[c.provision].editions]
+            if having and min(having) < first.window.start:
+                earliest.append((min(having), c))
+        if earliest:
+            day, c = min(earliest, key=lambda x: x[0])
+            problems.append(Problem(
+                f"starts as a major hazard on {first.window.start}, but its duty {c.document}/{c.provision} was in "
+                f"force from {day}: add a 'violation' version from {day} citing that duty and its penalty "
+                f"(or say in the lineage note why the conduct was lawful before)", path=lineage.path,
+                line=first.line, rule_id=lid, level="warning"))
 
 
 def _check_lineage_graph(lineages: Mapping[str, LoadedLineage], problems: list[Problem]) -> None:

@@ -6,7 +6,7 @@ output of ``safety-rules assess --format json`` is exactly these models, and
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -19,7 +19,13 @@ from pydantic import (
 )
 
 from ..law._catalog import ResolvedCitation, Sanction
-from ._rule_files import Rectification, Severity
+from ._rule_files import Interpretation, Rectification, Severity
+
+Flag = Literal["contested_interpretation", "before_publication"]
+FLAG_LABELS: dict[str, str] = {
+    "contested_interpretation": "解释存疑",
+    "before_publication": "标准已签发、尚未见公开发布",
+}
 
 
 class _Result(BaseModel):
@@ -53,12 +59,31 @@ def trusted(cls: type[R], values: dict[str, Any], private: dict[str, Any] | None
     return obj
 
 
+class RecordRef(_Result):
+    """One record of a list-of-records fact (a dust collector, a tank) that decided a condition."""
+
+    fact: str = Field(description="the list-of-records fact")
+    index: int = Field(description="0-based position in the enterprise file")
+    record: dict[str, Any] = Field(description="the record's fields as recorded")
+
+    @property
+    def name(self) -> str:
+        """What an inspector writes down: the record's name, else its position."""
+        for key in ("name", "id", "label"):
+            if isinstance(self.record.get(key), str):
+                return str(self.record[key])
+        return f"{self.fact}[{self.index}]"
+
+
 class Reason(_Result):
-    """A sub-condition that decided the outcome, with the facts it read."""
+    """A sub-condition that decided the outcome, with the facts and records it read."""
 
     condition: str = Field(description="the sub-condition as written in the rule")
     value: bool | None = Field(description="its value; null = unknown")
     facts: dict[str, Any] = Field(default_factory=dict, description="facts it read, null = missing")
+    sub_item: str | None = Field(default=None, description="the item's sub-item this condition encodes")
+    records: list[RecordRef] = Field(default_factory=list, description="the records that made it hold "
+                                     "(for any/count), or fail (for all)")
 
 
 class _Lazy(_Result):
@@ -88,14 +113,21 @@ class Finding(_Lazy):
     industry: str
     severity: Severity
     title: str
-    citations: list[ResolvedCitation] = Field(description="as in force on the date assessed")
-    sanction: Sanction | None = Field(description="from the penalty citation, as in force")
+    citations: list[ResolvedCitation] = Field(description="as in force on the date assessed, for the "
+                                              "enterprise's region: the item, duties, penalties (the "
+                                              "preferred one marked), measures")
+    sanction: Sanction | None = Field(description="the preferred penalty's sanction, every tier, as in force")
+    measures: list[ResolvedCitation] = Field(description="major hazards: the measures the law attaches to "
+                                             "every major hazard (report, withdrawal, resumption after review)")
     rectification: Rectification
+    interpretation: Interpretation | None = Field(description="the reading the rule takes of a contestable text")
+    flags: list[Flag] = Field(description="contested_interpretation (解释存疑); before_publication (the "
+                              "standard was issued but not yet seen published on that day)")
     source_checked: bool = Field(description="false if the rule's wording was not checked against its source")
     # until first read: where to work the details out, and for which rule version
     _source: Any = PrivateAttr(default=None)
     _version: Any = PrivateAttr(default=None)
-    _detail: tuple[dict[str, Any], list[Reason]] | None = PrivateAttr(default=None)
+    _detail: tuple[dict[str, Any], list[Reason], list[str]] | None = PrivateAttr(default=None)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -106,15 +138,16 @@ class Finding(_Lazy):
         if isinstance(data, dict) and ("facts" in data or "explanation" in data):
             data = dict(data)
             details = (dict(data.pop("facts", {})),
-                       [Reason.model_validate(r) for r in data.pop("explanation", [])])
+                       [Reason.model_validate(r) for r in data.pop("explanation", [])],
+                       [str(s) for s in data.pop("sub_items", [])])
         finding = handler(data)
         if details is not None:
             finding._detail = details
         return finding
 
-    def _worked_out(self) -> tuple[dict[str, Any], list[Reason]]:
+    def _worked_out(self) -> tuple[dict[str, Any], list[Reason], list[str]]:
         if self._detail is None:
-            self._detail = self._source.finding_detail(self._version) if self._source else ({}, [])
+            self._detail = self._source.finding_detail(self._version) if self._source else ({}, [], [])
         return self._detail
 
     @computed_field(description="every fact the rule reads, with its value (null = missing)")  # type: ignore[prop-decorator]
@@ -127,6 +160,20 @@ class Finding(_Lazy):
     def explanation(self) -> list[Reason]:
         return self._worked_out()[1]
 
+    @computed_field(description="the item's sub-items that hold (empty when the item has none)")  # type: ignore[prop-decorator]
+    @property
+    def sub_items(self) -> list[str]:
+        return self._worked_out()[2]
+
+    @property
+    def records(self) -> list[RecordRef]:
+        """Every record named by the explanation, once each."""
+        seen: dict[tuple[str, int], RecordRef] = {}
+        for reason in self.explanation:
+            for ref in reason.records:
+                seen.setdefault((ref.fact, ref.index), ref)
+        return list(seen.values())
+
 
 class Undetermined(_Lazy):
     """A rule that the known facts cannot decide. Unknown is never compliant."""
@@ -136,6 +183,10 @@ class Undetermined(_Lazy):
     industry: str
     severity: Severity
     title: str
+    not_encoded: list[str] = Field(description="what of the item the rule does not encode (sub-items, "
+                                   "other parts): why it cannot be compliant")
+    interpretation: Interpretation | None = Field(description="a contested reading; the version answers "
+                                                  "undetermined where the reading is open")
     _source: Any = PrivateAttr(default=None)
     _version: Any = PrivateAttr(default=None)
     _missing: list[str] | None = PrivateAttr(default=None)
@@ -161,6 +212,19 @@ class Undetermined(_Lazy):
         return self._missing
 
 
+class NotEncoded(_Result):
+    """An item of a standard in force for the enterprise's industries that no rule encodes
+    (未纳入规则库): silence is never compliance."""
+
+    document: str
+    edition: str
+    provision: str
+    label: str = Field(description="the item as printed, e.g. 《…》(矿安〔2022〕88号) 一、（五）")
+    part: str = Field(description="the part's title, e.g. 地下矿山")
+    summary: str
+    source_checked: bool
+
+
 class Counts(_Result):
     findings: int
     major_hazards: int
@@ -169,12 +233,15 @@ class Counts(_Result):
     compliant: int
     not_applicable: int
     not_in_force: int
+    not_encoded: int
 
 
 class Assessment(_Result):
     enterprise_id: str | None
     enterprise_name: str | None = None
     as_of: dt.date
+    region: str | None = Field(default=None, description="GB/T 2260 code; provincial law is cited only inside it")
+    industries: list[str] = Field(default_factory=list, description="the industries assessed, implied ones included")
     rulebook_version: str
     findings: list[Finding]
     undetermined: list[Undetermined]
@@ -182,6 +249,8 @@ class Assessment(_Result):
                                       "is not among the enterprise's declared industries")
     compliant: list[str] = Field(description="rule ids checked and not violated")
     not_in_force: list[str] = Field(description="rule lineages with no version in force on as_of")
+    not_encoded: list[NotEncoded] = Field(description="items in force for these industries that no rule "
+                                          "encodes (未纳入规则库): to be checked by hand")
     counts: Counts
 
 
@@ -201,7 +270,9 @@ class VersionInfo(_Result):
     effective_to: dt.date | None = Field(description="inclusive, after applying the open-end convention")
     in_force: bool
     severity: Severity
-    when: str
+    when: str | dict[str, str]
+    not_encoded: list[str]
+    interpretation: Interpretation | None
     citations: list[ResolvedCitation] = Field(description="as in force on the requested date, or on "
                                               "the version's first day if it is not in force then")
     rectification: Rectification

@@ -17,7 +17,7 @@ RULE_ID = re.compile(r"^[a-z]+\.[a-z0-9][a-z0-9-]*$")
 
 Severity = Literal["major_hazard", "violation"]
 Expectation = Literal["violated", "compliant", "undetermined", "not_applicable"]
-Role = Literal["defines", "duty", "penalty", "basis"]
+Role = Literal["defines", "duty", "penalty", "measure", "basis"]
 
 
 class _Strict(BaseModel):
@@ -30,7 +30,23 @@ class CitationRef(_Strict):
     document: str = Field(description="document id in rules/law/")
     provision: str = Field(description="provision id within that document")
     role: Role = Field(default="duty", description="defines: the standard's item; duty: the article "
-                       "imposing the duty; penalty: the article setting the sanction; basis: other")
+                       "imposing the duty; penalty: the article setting the sanction; measure: an "
+                       "enforcement measure; basis: other")
+    preferred: bool = Field(default=False, description="penalties: the one to apply when several are cited")
+    reason: str | None = Field(default=None, description="penalties: why this one is (or is not) preferred")
+
+    @model_validator(mode="after")
+    def _penalty_only(self) -> CitationRef:
+        if (self.preferred or self.reason) and self.role != "penalty":
+            raise ValueError("'preferred' and 'reason' are for citations with role: penalty")
+        return self
+
+
+class ProvisionPointer(_Strict):
+    """A provision of the law catalog, without a role."""
+
+    document: str
+    provision: str
 
 
 class Source(_Strict):
@@ -41,6 +57,17 @@ class Source(_Strict):
     source_checked: bool = Field(description="true only if the wording and numbers were checked "
                                  "against the text of the document")
     note: str | None = None
+
+
+class Interpretation(_Strict):
+    """How the version reads a contestable text, and how settled that reading is."""
+
+    status: Literal["settled", "contested"] = Field(description="contested: findings are marked 解释存疑")
+    note: str = Field(min_length=1, description="the reading adopted, or the open question (中文)")
+    basis: str = Field(min_length=1, description="the texts, interpretations or decisions it rests on")
+    undetermined_when: str | None = Field(default=None, description="condition under which the version "
+                                          "gives undetermined rather than an answer, until the reading "
+                                          "is settled (e.g. exactly on a contested boundary)")
 
 
 class Rectification(_Strict):
@@ -64,12 +91,16 @@ class Example(_Strict):
     expect: Expectation
     missing: list[str] | None = Field(default=None, description="undetermined only: the facts "
                                       "that would decide it, exactly")
+    sub_items: list[str] | None = Field(default=None, description="violated only: the sub-items that "
+                                        "hold, exactly")
     as_of: dt.date | None = Field(default=None, description="default: the version's effective_from")
 
     @model_validator(mode="after")
-    def _missing_only_when_undetermined(self) -> Example:
+    def _expectation_details(self) -> Example:
         if self.missing is not None and self.expect != "undetermined":
             raise ValueError("'missing' is only for examples that expect 'undetermined'")
+        if self.sub_items is not None and self.expect != "violated":
+            raise ValueError("'sub_items' is only for examples that expect 'violated'")
         return self
 
 
@@ -79,7 +110,12 @@ class RuleVersion(_Strict):
     effective_to: dt.date | None = Field(default=None, description="inclusive; default: the day "
                                          "before the next version starts, or open")
     severity: Severity
-    when: str = Field(description="the condition that constitutes the violation")
+    when: str | dict[str, str] = Field(description="the condition that constitutes the violation; for an "
+                                       "item with numbered sub-items, a mapping sub-item → condition "
+                                       "(sub-items left out are not encoded)")
+    partial: str | None = Field(default=None, description="what of the item this version does not encode, "
+                                "besides sub-items left out of 'when'; a partial version is never compliant")
+    interpretation: Interpretation | None = None
     source: Source
     citations: list[CitationRef] = Field(min_length=1)
     rectification: Rectification
@@ -114,6 +150,8 @@ class RuleFile(_Strict):
 
 class Industry(_Strict):
     title: str
+    implies: list[str] = Field(default_factory=list, description="industries whose rules also apply to "
+                               "this one's enterprises (every 工贸 sector implies trade; every one, general)")
 
 
 class RulebookFile(_Strict):
@@ -124,6 +162,10 @@ class RulebookFile(_Strict):
     industries: dict[str, Industry]
     retired_ids: list[str] = Field(default_factory=list, description="ids withdrawn for good; "
                                    "no rule may use them again")
+    major_hazard_measures: list[ProvisionPointer] = Field(
+        default_factory=list, description="measures the law attaches to every major accident hazard "
+        "(report, withdrawal and suspension, resumption after review); cited on every major-hazard "
+        "finding when in force")
 
     @field_validator("version", mode="before")
     @classmethod

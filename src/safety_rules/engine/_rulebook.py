@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..law._catalog import LawCatalog, ResolvedCitation
+from ..law._catalog import LawCatalog, ResolvedCitation, covers
 from ..shared._errors import FactError, NotFoundError, RulebookError, did_you_mean
 from ..shared._validation import schema_error, validate
 from ..shared._windows import ONE_DAY
@@ -32,8 +32,10 @@ from ._results import (
     Assessment,
     Counts,
     Finding,
+    NotEncoded,
     Question,
     Reason,
+    RecordRef,
     RuleExplanation,
     Undetermined,
     VersionInfo,
@@ -63,7 +65,7 @@ class _Details:
     def __init__(self, book: Rulebook, env: Environment) -> None:
         self.book, self.env = book, env
 
-    def finding_detail(self, version: LoadedVersion) -> tuple[dict[str, Any], list[Reason]]:
+    def finding_detail(self, version: LoadedVersion) -> tuple[dict[str, Any], list[Reason], list[str]]:
         return self.book._finding_detail(version, self.env)
 
     def missing_facts(self, version: LoadedVersion) -> list[str]:
@@ -79,6 +81,7 @@ class _Slice:
     not_in_force: tuple[str, ...]
     other_industries: tuple[str, ...]
     evaluate: Evaluator
+    local: tuple[tuple[int, str], ...]  # (index, jurisdiction) of versions whose source is local law
 
 
 class Rulebook:
@@ -99,18 +102,26 @@ class Rulebook:
         self._lineages: dict[str, LoadedLineage] = parts.lineages
         self._derived = parts.derived
         self._derived_order = parts.derived_order
+        self.tables = parts.tables
+        self._measures = parts.rulebook.major_hazard_measures
+        self._implied = _implied_industries(parts.rulebook.industries)
         self._token = object()
+        # every day on which a rule version, a law edition or a table edition starts or ends:
+        # between two bounds, what an assessment cites and computes does not change
         bounds: set[dt.date] = set()
-        for lineage in self._lineages.values():
-            for v in lineage.versions:
-                bounds.add(v.window.start)
-                if v.window.end is not None:
-                    bounds.add(v.window.end + ONE_DAY)
+        windows = [v.window for lineage in self._lineages.values() for v in lineage.versions]
+        windows += [w for doc in self.law.documents.values() for _e, w in doc.windows()]
+        for window in windows:
+            bounds.add(window.start)
+            if window.end is not None:
+                bounds.add(window.end + ONE_DAY)
         self._bounds = sorted(bounds)
         self._slices: dict[tuple[int, tuple[str, ...]], _Slice] = {}
-        self._citations: dict[tuple[str, str, dt.date], list[ResolvedCitation]] = {}
+        self._citations: dict[tuple[str, str, dt.date, str | None], list[ResolvedCitation]] = {}
         self._used: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._static_cache: dict[tuple[int, dt.date], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+        self._static_cache: dict[tuple[int, dt.date, str | None],
+                                 list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+        self._not_encoded: dict[tuple[int, tuple[str, ...]], list[NotEncoded]] = {}
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -121,8 +132,9 @@ class Rulebook:
         """
         root = Path(path) if path is not None else default_rules_path()
         parts, problems = load_parts(root)
-        if problems or parts is None:
-            raise RulebookError(problems, path=root)
+        errors = [p for p in problems if p.level == "error"]
+        if errors or parts is None:
+            raise RulebookError(errors, path=root)
         return cls(parts)
 
     # -------------------------------------------------------------- inspection
@@ -161,7 +173,7 @@ class Rulebook:
         return checked
 
     def enterprise(self, id: str, facts: Mapping[Any, Any], *, name: str | None = None,
-                   county: str | None = None, industries: Iterable[str] = (),
+                   county: str | None = None, region: str | None = None, industries: Iterable[str] = (),
                    inspected_on: dt.date | None = None, source: str | None = None) -> Enterprise:
         """An :class:`Enterprise` whose facts have been checked against this rulebook."""
         unknown = [i for i in industries if i not in self.industries]
@@ -169,8 +181,8 @@ class Rulebook:
             raise FactError(f"enterprise {id!r}: unknown industry {unknown[0]!r}", path=source,
                             suggestion=did_you_mean(unknown[0], self.industries))
         return Enterprise(id=id, facts=self.check_facts(facts, source=source or id), name=name,
-                          county=county, industries=tuple(industries), inspected_on=inspected_on,
-                          path=Path(source) if source else None)
+                          county=county, region=region, industries=tuple(industries),
+                          inspected_on=inspected_on, path=Path(source) if source else None)
 
     def load_enterprise(self, path: str | Path) -> Enterprise:
         """Read an enterprise fact file; every problem names the file, line and fact."""
@@ -187,12 +199,20 @@ class Rulebook:
                             line=raw["enterprise"].key_lines.get("industries"),
                             suggestion=did_you_mean(unknown[0], self.industries))
         return Enterprise(id=header.id, facts=self.check_facts(raw.get("facts") or {}, source=str(p)),
-                          name=header.name, county=header.county, industries=tuple(header.industries),
-                          inspected_on=header.inspected_on, path=p)
+                          name=header.name, county=header.county, region=header.region,
+                          industries=tuple(header.industries), inspected_on=header.inspected_on, path=p)
 
     # -------------------------------------------------------------- assessing
+    def expand_industries(self, industries: Iterable[str]) -> tuple[str, ...]:
+        """The industries an enterprise is assessed under: its own and those they imply, sorted."""
+        found: set[str] = set()
+        for industry in industries:
+            found |= self._implied.get(industry, {industry})
+        return tuple(sorted(found))
+
     def _slice(self, as_of: dt.date, industries: tuple[str, ...] = ()) -> _Slice:
-        """The compiled rule versions in force on ``as_of`` for enterprises in ``industries``.
+        """The compiled rule versions in force on ``as_of`` for enterprises in ``industries``
+        (already expanded).
 
         An enterprise that names its industries is not assessed against the others'
         rules (they are reported as not applicable); one that names none gets all.
@@ -209,13 +229,20 @@ class Rulebook:
                     other.append(rule_id)
                 else:
                     versions.append(v)
-            rules = [CompiledRule(self._lineages[v.lineage_id].applies_to, v.when) for v in versions]
+            rules = [CompiledRule(self._lineages[v.lineage_id].applies_to, v.when, v.partial, v.undetermined_when)
+                     for v in versions]
             evaluator = compile_rules(rules, self._derived, self._derived_order,
-                                      label=f"rulebook {self.version} from {as_of}")
+                                      label=f"rulebook {self.version} from {as_of}", tables=self.tables)
+            local = tuple((i, j) for i, v in enumerate(versions)
+                          if (j := self._jurisdiction(v.spec.source.document)) != "national")
             cached = _Slice(tuple(versions), tuple(v.lineage_id for v in versions), tuple(absent),
-                            tuple(other), evaluator)
+                            tuple(other), evaluator, local)
             self._slices[key] = cached
         return cached
+
+    def _jurisdiction(self, document: str) -> str:
+        doc = self.law.documents.get(document)  # missing only in a rulebook that check is reporting on
+        return doc.jurisdiction if doc is not None else "national"
 
     def compile_all(self) -> int:
         """Compile every slice of the timeline now rather than on first use; returns how many."""
@@ -247,25 +274,62 @@ class Rulebook:
             yield self.assess(subject, as_of)
 
     def _assess(self, enterprise: Enterprise, as_of: dt.date) -> Assessment:
-        part = self._slice(as_of, enterprise.industries)
+        industries = self.expand_industries(enterprise.industries)
+        part = self._slice(as_of, industries)
         na, ok, bad, unknown = part.evaluate(enterprise.facts, as_of)
         versions, ids = part.versions, part.ids
-        source = _Details(self, Environment(enterprise.facts, as_of, self._derived))
-        statics = self._statics(part, as_of)
+        if part.local:
+            # a rule whose source is provincial law does not bind outside the province
+            outside = {i for i, j in part.local if not covers(j, enterprise.region)}
+            if outside:
+                ok, bad, unknown = ([i for i in lst if i not in outside] for lst in (ok, bad, unknown))
+                na = sorted([*na, *outside])
+        source = _Details(self, Environment(enterprise.facts, as_of, self._derived, self.tables))
+        statics = self._statics(part, as_of, enterprise.region)
         findings = [self._finding(versions[i], statics[i][0], source) for i in bad]
         undetermined = [self._undetermined(versions[i], statics[i][1], source) for i in unknown]
         majors = [f.severity for f in findings].count("major_hazard")
         not_applicable = list(part.other_industries)
         not_applicable += [ids[i] for i in na]
+        not_encoded = self.not_encoded(as_of, industries)
         counts = trusted(Counts, {
             "findings": len(findings), "major_hazards": majors, "violations": len(findings) - majors,
             "undetermined": len(undetermined), "compliant": len(ok), "not_applicable": len(not_applicable),
-            "not_in_force": len(part.not_in_force)})
+            "not_in_force": len(part.not_in_force), "not_encoded": len(not_encoded)})
         return trusted(Assessment, {
             "enterprise_id": enterprise.id or None, "enterprise_name": enterprise.name, "as_of": as_of,
+            "region": enterprise.region, "industries": list(industries),
             "rulebook_version": self.version, "findings": findings, "undetermined": undetermined,
             "not_applicable": not_applicable, "compliant": [ids[i] for i in ok],
-            "not_in_force": list(part.not_in_force), "counts": counts})
+            "not_in_force": list(part.not_in_force), "not_encoded": not_encoded, "counts": counts})
+
+    def not_encoded(self, as_of: dt.date, industries: tuple[str, ...] = ()) -> list[NotEncoded]:
+        """Items of the standards in force on ``as_of`` whose part concerns ``industries``
+        (expanded; empty: every industry) and that no rule version in force encodes."""
+        key = (bisect.bisect_right(self._bounds, as_of), industries)
+        cached = self._not_encoded.get(key)
+        if cached is None:
+            encoded = {(v.spec.source.document, v.spec.source.provision)
+                       for lineage in self._lineages.values() for v in lineage.versions
+                       if v.window.contains(as_of)}
+            cached = []
+            for doc in self.law.documents.values():
+                edition = self.law.edition_on(doc.id, as_of)
+                if edition is None or not edition.parts:
+                    continue
+                for part in edition.parts:
+                    if not part.industries or (industries and not set(part.industries) & set(industries)):
+                        continue
+                    for pid, where in doc.items(edition.id, part.id):
+                        if (doc.id, pid) in encoded:
+                            continue
+                        cached.append(trusted(NotEncoded, {
+                            "document": doc.id, "edition": edition.id, "provision": pid,
+                            "label": f"《{edition.title or doc.title}》({edition.label}) {where.where()}",
+                            "part": part.title, "summary": doc.provisions[pid].summary,
+                            "source_checked": where.checked}))
+            self._not_encoded[key] = cached
+        return cached
 
     # ------------------------------------------------------------- details
     def outcome(self, version: LoadedVersion, env: Environment) -> tuple[int, Outcome | None, Outcome | None]:
@@ -274,34 +338,52 @@ class Rulebook:
         applies = explain(applies_expr, env) if applies_expr is not None else None
         if applies is not None and applies.value is False:
             return NOT_APPLICABLE, applies, None
-        if applies is not None and applies.value is None:
-            when = explain(version.when, env)
-            return UNDETERMINED, applies, when
         when = explain(version.when, env)
-        code = VIOLATED if when.value is True else COMPLIANT if when.value is False else UNDETERMINED
-        return code, applies, when
+        if applies is not None and applies.value is None:
+            return UNDETERMINED, applies, when
+        if version.undetermined_when is not None and explain(version.undetermined_when, env).value is True:
+            return UNDETERMINED, applies, when
+        if when.value is True:
+            return VIOLATED, applies, when
+        if when.value is False and not version.partial:
+            return COMPLIANT, applies, when
+        return UNDETERMINED, applies, when
 
-    def citations(self, version: LoadedVersion, as_of: dt.date) -> list[ResolvedCitation]:
-        """The version's source and citations as they read on ``as_of``."""
-        key = (version.lineage_id, version.spec.version, as_of)
+    def citations(self, version: LoadedVersion, as_of: dt.date, region: str | None = None) -> list[ResolvedCitation]:
+        """The version's source and citations as they read on ``as_of``, for an enterprise in
+        ``region``: provincial provisions beside the national ones inside the province, never
+        outside it. The preferred penalty comes first among the penalties."""
+        province = region[:2] if region else None
+        key = (version.lineage_id, version.spec.version, as_of, province)
         cached = self._citations.get(key)
         if cached is None:
             spec = version.spec
-            refs = [(spec.source.document, spec.source.provision, "defines"),
-                    *((c.document, c.provision, c.role) for c in spec.citations)]
+            refs = [(spec.source.document, spec.source.provision, "defines", False, None),
+                    *((c.document, c.provision, c.role, c.preferred, c.reason) for c in spec.citations)]
+            penalties = [r for r in refs if r[2] == "penalty"]
+            if len(penalties) == 1:
+                refs = [(d, p, role, role == "penalty" or pref, reason) for d, p, role, pref, reason in refs]
             cached, seen = [], set()
-            for document, provision, role in refs:
+            for document, provision, role, preferred, reason in refs:
                 if (document, provision) in seen:
                     continue
                 seen.add((document, provision))
-                resolved = self.law.resolve(document, provision, as_of, role)
+                if not covers(self.law.documents[document].jurisdiction, region):
+                    continue
+                resolved = self.law.resolve(document, provision, as_of, role, preferred=preferred, reason=reason)
                 # load() refuses rulebooks whose citations do not resolve on every day of a window
                 assert resolved is not None, (version.lineage_id, document, provision, as_of)
                 cached.append(resolved)
+            cached.sort(key=lambda c: (c.role != "defines", c.role == "penalty" and not c.preferred))
             if len(self._citations) > 4096:
                 self._citations.clear()
             self._citations[key] = cached
         return cached
+
+    def measures(self, as_of: dt.date) -> list[ResolvedCitation]:
+        """The measures attached to every major hazard, as in force on ``as_of``."""
+        found = (self.law.resolve(m.document, m.provision, as_of, "measure") for m in self._measures)
+        return [m for m in found if m is not None]
 
     def facts_used(self, version: LoadedVersion) -> tuple[str, ...]:
         """Every fact the version reads, derived ones and what they derive from, in order."""
@@ -309,7 +391,8 @@ class Rulebook:
         cached = self._used.get(key)
         if cached is None:
             applies = self._lineages[version.lineage_id].applies_to
-            pending = [*(applies.facts if applies else ()), *version.when.facts]
+            pending = [*(applies.facts if applies else ()), *version.when.facts,
+                       *(version.undetermined_when.facts if version.undetermined_when else ())]
             seen: list[str] = []
             while pending:
                 f = pending.pop(0)
@@ -322,29 +405,56 @@ class Rulebook:
             self._used[key] = cached
         return cached
 
-    def _statics(self, part: _Slice, as_of: dt.date) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    def _statics(self, part: _Slice, as_of: dt.date,
+                 region: str | None) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """Per version of ``part``: the fields of a finding and of an undetermined entry that
-        depend only on the version and the date (citations as in force). Cached."""
-        key = (id(part), as_of)
+        depend only on the version, the date (citations as in force) and the province. Cached."""
+        province = region[:2] if region else None
+        key = (id(part), as_of, province)
         cached = self._static_cache.get(key)
         if cached is None:
             cached = []
+            measures = self.measures(as_of)
             for version in part.versions:
                 lineage = self._lineages[version.lineage_id]
                 spec = version.spec
-                citations = self.citations(version, as_of)
+                citations = self.citations(version, as_of, region)
                 common = {"rule_id": version.lineage_id, "rule_version": spec.version,
                           "industry": lineage.spec.industry, "severity": spec.severity,
                           "title": lineage.spec.title}
-                penalty = next((c.sanction for c in citations if c.role == "penalty" and c.sanction), None)
+                penalty = next((c.sanction for c in citations if c.role == "penalty" and c.preferred
+                                and c.sanction), None)
+                flags = []
+                if spec.interpretation is not None and spec.interpretation.status == "contested":
+                    flags.append("contested_interpretation")
+                if any(c.unpublished for c in citations if c.role == "defines"):
+                    flags.append("before_publication")
                 finding = {**common, "rulebook_version": self.version, "citations": citations,
-                           "sanction": penalty, "rectification": spec.rectification,
-                           "source_checked": spec.source.source_checked}
-                cached.append((finding, common))
+                           "sanction": penalty,
+                           "measures": measures if spec.severity == "major_hazard" else [],
+                           "rectification": spec.rectification, "interpretation": spec.interpretation,
+                           "flags": flags, "source_checked": spec.source.source_checked}
+                undetermined = {**common, "not_encoded": self._not_encoded_parts(version, as_of),
+                                "interpretation": spec.interpretation}
+                cached.append((finding, undetermined))
             if len(self._static_cache) > 256:
                 self._static_cache.clear()
             self._static_cache[key] = cached
         return cached
+
+    def _not_encoded_parts(self, version: LoadedVersion, as_of: dt.date) -> list[str]:
+        """What of its item a partial version leaves out, as an inspector reads it."""
+        out = []
+        if version.not_encoded:
+            doc = self.law.documents[version.spec.source.document]
+            edition = self.law.edition_on(doc.id, as_of)
+            where = doc.provisions[version.spec.source.provision].editions[edition.id] if edition else None
+            for label in version.not_encoded:
+                text = where.sub_items[label].text if where is not None else ""
+                out.append(f"{where.where() if where else ''}{label} {text}".strip())
+        if version.spec.partial is not None:
+            out.append(version.spec.partial)
+        return out
 
     def _finding(self, version: LoadedVersion, static: dict[str, Any], source: _Details) -> Finding:
         return trusted(Finding, static, {"_source": source, "_version": version, "_detail": None})
@@ -352,12 +462,22 @@ class Rulebook:
     def _undetermined(self, version: LoadedVersion, static: dict[str, Any], source: _Details) -> Undetermined:
         return trusted(Undetermined, static, {"_source": source, "_version": version, "_missing": None})
 
-    def _finding_detail(self, version: LoadedVersion, env: Environment) -> tuple[dict[str, Any], list[Reason]]:
+    def _finding_detail(self, version: LoadedVersion,
+                        env: Environment) -> tuple[dict[str, Any], list[Reason], list[str]]:
         code, applies, when = self.outcome(version, env)
         assert code == VIOLATED and when is not None, "compiled and reference evaluators disagree"
-        reasons = [*(applies.reasons if applies else ()), *when.reasons]
-        return ({f: env.fact_value(f) for f in self.facts_used(version)},
-                [Reason(condition=r.text, value=r.value, facts=dict(r.facts)) for r in reasons])
+        reasons = [_reason(r, None) for r in (applies.reasons if applies else ())]
+        held: list[str] = []
+        if version.sub_conditions:
+            # every sub-item that holds, not just the first: each is its own finding in the record
+            for label, condition in version.sub_conditions:
+                out = explain(condition, env)
+                if out.value is True:
+                    held.append(label)
+                    reasons += [_reason(r, label) for r in out.reasons]
+        else:
+            reasons += [_reason(r, None) for r in when.reasons]
+        return {f: env.fact_value(f) for f in self.facts_used(version)}, reasons, held
 
     def _missing_facts(self, version: LoadedVersion, env: Environment) -> list[str]:
         _code, applies, when = self.outcome(version, env)
@@ -365,6 +485,10 @@ class Rulebook:
         for out in (applies, when):
             if out is not None and out.value is None:
                 missing |= out.missing
+        if version.undetermined_when is not None:
+            undecided = explain(version.undetermined_when, env)
+            if undecided.value is None and when is not None and when.value is not None:
+                missing |= undecided.missing
         return sorted(missing)
 
     # -------------------------------------------------------------- questions
@@ -388,19 +512,43 @@ class Rulebook:
         ]
 
     # ---------------------------------------------------------------- explain
-    def explain(self, rule_id: str, as_of: dt.date | None = None) -> RuleExplanation:
-        """A rule's text, versions and citations, with the one in force on ``as_of`` marked."""
+    def explain(self, rule_id: str, as_of: dt.date | None = None, region: str | None = None) -> RuleExplanation:
+        """A rule's text, versions and citations, with the one in force on ``as_of`` marked
+        (provincial citations shown for an enterprise ``region``)."""
         lineage = self.lineage(rule_id)
         day = as_of or dt.date.today()
         versions = []
         for v in lineage.versions:
             in_force = v.window.contains(day)
+            when = v.spec.when.strip() if isinstance(v.spec.when, str) else {
+                k: c.strip() for k, c in v.spec.when.items()}
+            shown = day if in_force else v.window.start
             versions.append(VersionInfo(
                 version=v.spec.version, effective_from=v.window.start, effective_to=v.window.end,
-                in_force=in_force, severity=v.spec.severity, when=v.spec.when.strip(),
-                citations=self.citations(v, day if in_force else v.window.start),
+                in_force=in_force, severity=v.spec.severity, when=when,
+                not_encoded=self._not_encoded_parts(v, shown), interpretation=v.spec.interpretation,
+                citations=self.citations(v, shown, region),
                 rectification=v.spec.rectification, source_checked=v.spec.source.source_checked))
         spec = lineage.spec
         return RuleExplanation(rule_id=spec.id, industry=spec.industry, title=spec.title,
                                applies_to=spec.applies_to, path=lineage.path, replaces=spec.replaces,
                                replaced_by=spec.replaced_by, as_of=day, versions=versions)
+
+
+def _reason(r: Any, sub_item: str | None) -> Reason:
+    return Reason(condition=r.text, value=r.value, facts=dict(r.facts), sub_item=sub_item,
+                  records=[RecordRef(fact=f, index=i, record=dict(rec)) for f, i, rec in r.records])
+
+
+def _implied_industries(industries: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Each industry with every industry it implies, transitively (the loader refuses cycles)."""
+    closure: dict[str, set[str]] = {}
+    for name in industries:
+        seen, pending = {name}, [name]
+        while pending:
+            for implied in industries[pending.pop()].implies:
+                if implied in industries and implied not in seen:
+                    seen.add(implied)
+                    pending.append(implied)
+        closure[name] = seen
+    return closure

@@ -34,7 +34,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
@@ -53,12 +53,15 @@ class Problem:
     rule_id: str | None = None
     fact: str | None = None
     code: str = "error"
+    level: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
         where = self.path or "<input>"
         if self.line is not None:
             where = f"{where}:{self.line}"
         parts = [where]
+        if self.level == "warning":
+            parts.append("warning")
         if self.rule_id:
             parts.append(self.rule_id)
         parts.append(self.message)
