@@ -23,8 +23,8 @@ CASES: dict[str, tuple[list[str], int | None]] = {
     "unit_mismatch.yaml": (["unit mismatch", "t", "m"], 9),
     "type_mismatch.yaml": (["cannot compare bool", "number"], 9),
     "enum_value.yaml": (["'干 式' is not an allowed value of 'dust_collectors.kind'", "did you mean '干式'"], 9),
-    "disallowed_construct.yaml": (["only the functions any, all, count, sum, len, days_since and date "
-                                   "may be called"], 9),
+    "disallowed_construct.yaml": (["only the functions any, all, count, sum, len, days_since, date "
+                                 "and lookup may be called"], 9),
     "attribute_access.yaml": (["attribute access not allowed"], 9),
     "condition_syntax.yaml": (["syntax error in condition"], 9),
     "duplicate_id.yaml": (["rule id 'dust.zone20-electrics' is already used by"], None),

@@ -38,7 +38,8 @@ def test_finding_is_traceable(book: Rulebook) -> None:
     texts = [c.text for c in f.citations]
     assert texts[0].startswith("《金属非金属矿山重大生产安全事故隐患判定标准（试行）》")
     assert "《中华人民共和国安全生产法》(2014年修正) 第九十九条" in texts
-    assert f.sanction is not None and f.sanction.suspension
+    refused = f.sanction.tier("refused") if f.sanction else None
+    assert refused is not None and refused.suspension
     assert f.facts["mine_wellhead_above_flood_m"] == 0.8
     assert [r.condition for r in f.explanation] == [
         "mine_underground", "mine_wellhead_above_flood_m <= 1", "mine_wellhead_flood_protection"]

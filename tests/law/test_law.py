@@ -34,10 +34,11 @@ def test_same_duty_cites_2014_then_2021_numbering(book: Rulebook) -> None:
     assert old.text == "《中华人民共和国安全生产法》(2014年修正) 第九十九条"
     assert new.text == "《中华人民共和国安全生产法》(2021年修正) 第一百零二条"
     # the sanction changes with the edition: 2014 fines the unit only on refusal, 2021 at once
-    assert old.sanction is not None and old.sanction.fine_yuan is None
-    assert old.sanction.overdue_fine_yuan is not None and old.sanction.overdue_fine_yuan.max == 500_000
-    assert new.sanction is not None and new.sanction.fine_yuan is not None
-    assert new.sanction.fine_yuan.max == 50_000
+    assert old.sanction is not None and old.sanction.first_fine is None
+    refused = old.sanction.tier("refused")
+    assert refused is not None and refused.fine_yuan is not None and refused.fine_yuan.max == 500_000
+    assert new.sanction is not None and new.sanction.first_fine is not None
+    assert new.sanction.first_fine.max == 50_000
 
 
 def test_edition_boundaries(book: Rulebook) -> None:
