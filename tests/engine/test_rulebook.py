@@ -24,8 +24,15 @@ def test_mine_wellhead_threshold_changes_with_the_2022_standard(book: Rulebook) 
     facts = {"mine_underground": True, "mine_wellhead_above_flood_m": 1, "mine_wellhead_flood_protection": False}
     before = book.assess(book.enterprise("M", facts, industries=["mining"]), dt.date(2022, 8, 31))
     after = book.assess(book.enterprise("M", facts, industries=["mining"]), dt.date(2022, 9, 1))
-    assert "mining.underground-wellhead-flood-level" in by_id(before)  # 1 m is "1米以下"
+    # exactly 1 m: "1米以下" literally includes it, but GB 16423's "1m以上" is met: contested, no answer
+    (open_question,) = [u for u in before.undetermined if u.rule_id == "mining.underground-wellhead-flood-level"]
+    assert open_question.interpretation is not None and open_question.interpretation.status == "contested"
+    assert open_question.missing_facts == []
     assert "mining.underground-wellhead-flood-level" in after.compliant  # and is "达到1米以上"
+    lower = {**facts, "mine_wellhead_above_flood_m": 0.99}
+    below = book.assess(book.enterprise("M", lower, industries=["mining"]), dt.date(2022, 8, 31))
+    (f,) = [f for f in below.findings if f.rule_id == "mining.underground-wellhead-flood-level"]
+    assert f.flags == ["contested_interpretation"]
 
 
 def test_finding_is_traceable(book: Rulebook) -> None:

@@ -79,11 +79,11 @@ def day(value: dt.datetime | None) -> dt.date | None:
 def check(path: Annotated[Path | None, typer.Argument(help="rulebook directory", show_default=False)] = None) -> None:
     """Validate every rule file and run every rule's examples (for the standards team and CI)."""
     report = check_rulebook(path)
-    for p in report.problems:
+    for p in [*report.problems, *report.warnings]:
         out.print(str(p), highlight=False, markup=False)
     summary = (f"{report.rules} rules, {report.versions} versions, {report.facts} facts, "
                f"{report.documents} documents; examples {report.examples_passed}/{report.examples} passed; "
-               f"rulebook {report.rulebook_version}")
+               f"{len(report.warnings)} warning(s); rulebook {report.rulebook_version}")
     if report.problems:
         fail(f"{len(report.problems)} problem(s); {summary}", code=1)
     out.print(f"ok: {summary}", highlight=False)
@@ -159,6 +159,24 @@ def explain(
         sys.stdout.write(_render.explanation_markdown(e))
     else:
         out.print(_render.explanation_renderable(e))
+
+
+@app.command()
+@handled
+def coverage(
+    as_of: AsOfOption = None,
+    rules: RulesOption = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """How many items of each standard the rules encode, per edition and part, and which are missing."""
+    book = Rulebook.load(rules)
+    report = book.coverage(day(as_of))
+    if format is Format.json:
+        print_json(report.model_dump(mode="json"))
+    elif format is Format.markdown:
+        sys.stdout.write(_render.coverage_markdown(report))
+    else:
+        out.print(_render.coverage_renderable(report))
 
 
 @app.command()

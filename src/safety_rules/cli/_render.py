@@ -11,12 +11,57 @@ from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.rule import Rule
+from rich.table import Table
 from rich.text import Text
 
-from ..engine._results import Assessment, Question, RuleExplanation
+from ..engine._coverage import CoverageReport, coverage_rows
+from ..engine._results import FLAG_LABELS, Assessment, Finding, Question, RuleExplanation
+from ..law._catalog import TRIGGER_LABELS, WHO_LABELS, FineRange, ResolvedCitation, Sanction
 
 SEVERITY_LABEL = {"major_hazard": "重大事故隐患", "violation": "违法行为"}
-ROLE_LABEL = {"defines": "判定", "duty": "义务", "penalty": "罚则", "basis": "相关"}
+ROLE_LABEL = {"defines": "判定", "duty": "义务", "penalty": "罚则", "measure": "措施", "basis": "相关"}
+
+
+def _yuan(r: FineRange) -> str:
+    def w(n: int) -> str:
+        return f"{n / 10000:g}万元" if n >= 10000 and n % 1000 == 0 else f"{n}元"
+    if r.min and r.max:
+        return f"{w(r.min)}以上{w(r.max)}以下"
+    return f"{w(r.max)}以下"
+
+
+def sanction_lines(s: Sanction) -> list[str]:
+    """Each tier of a sanction on its own line, as an inspector reads it."""
+    lines = []
+    for t in s.tiers:
+        parts = [t.order] if t.order else []
+        if t.fine_yuan:
+            parts.append(("可以" if t.discretionary else "") + "处" + _yuan(t.fine_yuan) + "罚款")
+        if t.suspension:
+            parts.append("责令停产停业整顿")
+        for ind in t.individuals:
+            amount = _yuan(ind.fine_yuan) if ind.fine_yuan else (
+                f"上一年年收入{ind.percent_of_income.min:g}%至{ind.percent_of_income.max:g}%"
+                if ind.percent_of_income else "")
+            parts.append(f"对{WHO_LABELS[ind.who]}处{amount}罚款")
+        parts += t.other
+        lines.append(f"{TRIGGER_LABELS[t.trigger]}：{'，'.join(parts) or '—'}")
+    return lines
+
+
+def citation_label(c: ResolvedCitation) -> str:
+    text = f"[{ROLE_LABEL.get(c.role, c.role)}] {c.text}"
+    if c.jurisdiction != "national":
+        text += "（地方性规定）"
+    if c.role == "penalty" and c.preferred:
+        text += "（建议适用" + (f"：{c.reason}" if c.reason else "") + "）"
+    if not c.source_checked:
+        text += " [未核对]"
+    return text
+
+
+def records_text(f: Finding) -> str:
+    return "、".join(r.name for r in f.records)
 
 
 def deadline_text(deadline: Any) -> str:
@@ -53,29 +98,49 @@ def assessment_renderable(a: Assessment, labels: Callable[[str], str] = str) -> 
     t.append(f"违法行为 {c.violations}", style="yellow" if c.violations else "")
     t.append(f" · 待查明 {c.undetermined} · 符合 {c.compliant} · 不适用 {c.not_applicable}"
              f" · 当日无有效版本 {c.not_in_force}\n")
+    if c.not_encoded:
+        t.append(f"另有 {c.not_encoded} 项判定标准条款未纳入规则库，须人工逐项检查（JSON 输出列出各项）\n",
+                 style="bold yellow")
     for f in a.findings:
         t.append("\n")
         t.append(f"[{SEVERITY_LABEL[f.severity]}]", style="bold red" if f.severity == "major_hazard" else "yellow")
-        t.append(f" {f.title}\n", style="bold")
+        t.append(f" {f.title}", style="bold")
+        for flag in f.flags:
+            t.append(f" 〔{FLAG_LABELS[flag]}〕", style="bold magenta")
+        t.append("\n")
         t.append(f"  规则  {f.rule_id} 版本 {f.rule_version}")
         t.append("" if f.source_checked else "（条文未核对）", style="dim")
         t.append("\n")
+        if f.sub_items:
+            t.append(f"  情形  第{'、'.join(f.sub_items)}项\n")
+        if f.records:
+            t.append(f"  涉及  {records_text(f)}\n")
         for i, cite in enumerate(f.citations):
-            t.append(("  依据  " if i == 0 else "        ") + f"[{ROLE_LABEL.get(cite.role, cite.role)}] "
-                     + cite.text + "\n")
+            t.append(("  依据  " if i == 0 else "        ") + citation_label(cite) + "\n")
         for i, r in enumerate(f.explanation):
             t.append(("  判定  " if i == 0 else "        ") + f"{r.condition}  → {value_text(r.value)}")
             if r.facts:
                 t.append(f"（{_fact_names(r.facts, labels)}）", style="dim")
             t.append("\n")
+        if f.interpretation:
+            t.append(f"  解释  {f.interpretation.note}\n", style="magenta")
         if f.sanction:
-            t.append(f"  罚则  {f.sanction.summary}\n")
+            for i, line in enumerate(sanction_lines(f.sanction)):
+                t.append(("  罚则  " if i == 0 else "        ") + line + "\n")
+        for m in f.measures:
+            t.append(f"  措施  {m.text}：{m.summary}\n")
         t.append(f"  整改  {deadline_text(f.rectification.deadline)}：{f.rectification.hint}\n")
     if a.undetermined:
-        t.append("\n待查明（缺少事实，不能视为符合）\n", style="bold")
+        t.append("\n待查明（不能视为符合）\n", style="bold")
         for u in a.undetermined:
-            t.append(f"  {u.rule_id}@{u.rule_version} [{SEVERITY_LABEL[u.severity]}] 缺少：")
-            t.append("、".join(labels(m) if "[" not in m else m for m in u.missing_facts) + "\n")
+            t.append(f"  {u.rule_id}@{u.rule_version} [{SEVERITY_LABEL[u.severity]}]")
+            if u.missing_facts:
+                t.append(" 缺少：" + "、".join(labels(m) if "[" not in m else m for m in u.missing_facts))
+            if u.not_encoded:
+                t.append(" 未编码：" + "；".join(u.not_encoded))
+            if u.interpretation and u.interpretation.status == "contested":
+                t.append(f" 解释存疑：{u.interpretation.note}")
+            t.append("\n")
     return Group(Rule(style="dim"), t)
 
 
@@ -114,9 +179,18 @@ def explanation_renderable(e: RuleExplanation) -> RenderableType:
         text = Text()
         text.append(f"版本 {v.version}  {window}  {SEVERITY_LABEL[v.severity]}{mark}\n",
                     style="bold green" if v.in_force else "bold")
-        text.append(f"条件: {v.when}\n")
+        if isinstance(v.when, str):
+            text.append(f"条件: {v.when}\n")
+        else:
+            for label, cond in v.when.items():
+                text.append(f"情形{label}: {cond}\n")
+        if v.not_encoded:
+            text.append("未编码: " + "；".join(v.not_encoded) + "\n", style="yellow")
+        if v.interpretation:
+            status = "存疑" if v.interpretation.status == "contested" else "已确定"
+            text.append(f"解释（{status}）: {v.interpretation.note}\n", style="magenta")
         for c in v.citations:
-            text.append(f"· {c.text}" + ("" if c.source_checked else " [未核对]") + "\n")
+            text.append("· " + citation_label(c) + "\n")
         text.append(f"整改: {deadline_text(v.rectification.deadline)} — {v.rectification.hint}\n")
         parts.append(text)
     return Group(Rule(style="dim"), *parts)
@@ -135,18 +209,32 @@ def assessment_markdown(a: Assessment) -> str:
              f"检查日期 {a.as_of} · 规则库 {a.rulebook_version} · 重大事故隐患 {c.major_hazards} · "
              f"违法行为 {c.violations} · 待查明 {c.undetermined} · 符合 {c.compliant} · 不适用 {c.not_applicable}",
              ""]
+    if c.not_encoded:
+        lines += [f"**另有 {c.not_encoded} 项判定标准条款未纳入规则库，须人工逐项检查。**", ""]
     if a.findings:
-        lines += ["| 类别 | 规则 | 问题 | 依据（检查日有效） | 整改 |", "|---|---|---|---|---|"]
+        lines += ["| 类别 | 规则 | 问题 | 依据（检查日有效） | 罚则 | 整改 |", "|---|---|---|---|---|---|"]
         for f in a.findings:
-            cites = "<br>".join(_md_cell(x.text) for x in f.citations)
+            cites = "<br>".join(_md_cell(citation_label(x)) for x in f.citations)
+            title = f.title + "".join(f"〔{FLAG_LABELS[flag]}〕" for flag in f.flags)
+            if f.sub_items:
+                title += f"（第{'、'.join(f.sub_items)}项）"
+            if f.records:
+                title += f"：{records_text(f)}"
+            tiers = "<br>".join(_md_cell(x) for x in sanction_lines(f.sanction)) if f.sanction else ""
             lines.append(f"| {SEVERITY_LABEL[f.severity]} | `{f.rule_id}`@{f.rule_version} | "
-                         f"{_md_cell(f.title)} | {cites} | {deadline_text(f.rectification.deadline)} |")
+                         f"{_md_cell(title)} | {cites} | {tiers} | {deadline_text(f.rectification.deadline)} |")
         lines.append("")
     if a.undetermined:
-        lines += ["待查明：", ""]
+        lines += ["待查明（不能视为符合）：", ""]
         for u in a.undetermined:
-            lines.append(f"- `{u.rule_id}`@{u.rule_version}（{SEVERITY_LABEL[u.severity]}）缺少："
-                         + "、".join(f"`{m}`" for m in u.missing_facts))
+            why = []
+            if u.missing_facts:
+                why.append("缺少：" + "、".join(f"`{m}`" for m in u.missing_facts))
+            if u.not_encoded:
+                why.append("未编码：" + "；".join(u.not_encoded))
+            if u.interpretation and u.interpretation.status == "contested":
+                why.append(f"解释存疑：{u.interpretation.note}")
+            lines.append(f"- `{u.rule_id}`@{u.rule_version}（{SEVERITY_LABEL[u.severity]}）" + "；".join(why))
         lines.append("")
     return "\n".join(lines)
 
@@ -164,7 +252,55 @@ def explanation_markdown(e: RuleExplanation) -> str:
     for v in e.versions:
         mark = f"（{e.as_of} 有效）" if v.in_force else ""
         lines += [f"### 版本 {v.version}：{v.effective_from} 至 {v.effective_to or '今'} "
-                  f"{SEVERITY_LABEL[v.severity]}{mark}", "", f"条件：`{v.when}`", ""]
-        lines += [f"- {c.text}" for c in v.citations]
+                  f"{SEVERITY_LABEL[v.severity]}{mark}", ""]
+        if isinstance(v.when, str):
+            lines += [f"条件：`{v.when}`", ""]
+        else:
+            lines += [f"- 情形{k}：`{c}`" for k, c in v.when.items()] + [""]
+        if v.not_encoded:
+            lines += ["未编码：" + "；".join(v.not_encoded), ""]
+        if v.interpretation:
+            lines += [f"解释（{'存疑' if v.interpretation.status == 'contested' else '已确定'}）："
+                      f"{v.interpretation.note}", ""]
+        lines += [f"- {citation_label(c)}" for c in v.citations]
         lines += ["", f"整改：{deadline_text(v.rectification.deadline)} — {v.rectification.hint}", ""]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ coverage
+
+COVERAGE_HEADER = ("标准", "版本", "部分", "条款", "已编码", "部分编码", "未编码", "未核对")
+
+
+def coverage_renderable(report: CoverageReport) -> RenderableType:
+    table = Table(title=f"规则库 {report.rulebook_version} 覆盖情况" + (f"（{report.as_of}）" if report.as_of else ""))
+    for h in COVERAGE_HEADER:
+        table.add_column(h, justify="right" if h in COVERAGE_HEADER[3:] else "left")
+    for row in coverage_rows(report):
+        table.add_row(*row)
+    s, a = report.scope, report.all
+    foot = Text(f"检查组范围：{s.items} 项，已编码 {s.encoded}，部分编码 {s.partly_encoded}，未编码 {s.not_encoded}，"
+                f"未核对 {s.unchecked}\n全部：{a.items} 项，已编码 {a.encoded}，部分编码 {a.partly_encoded}，"
+                f"未编码 {a.not_encoded}，未核对 {a.unchecked}\n")
+    for p in report.parts:
+        if p.industries and (p.uncovered or p.partly):
+            foot.append(f"{p.edition_label} {p.part_title}：", style="bold")
+            if p.uncovered:
+                foot.append("未编码 " + "、".join(p.uncovered))
+            if p.partly:
+                foot.append(("；" if p.uncovered else "") + "部分编码 " + "、".join(p.partly))
+            foot.append("\n")
+    return Group(table, foot)
+
+
+def coverage_markdown(report: CoverageReport) -> str:
+    lines = ["| " + " | ".join(COVERAGE_HEADER) + " |", "|" + "---|" * len(COVERAGE_HEADER)]
+    lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in coverage_rows(report)]
+    s = report.scope
+    lines += ["", f"检查组范围：{s.items} 项，已编码 {s.encoded}，部分编码 {s.partly_encoded}，"
+              f"未编码 {s.not_encoded}，未核对 {s.unchecked}", ""]
+    for p in report.parts:
+        if p.industries and (p.uncovered or p.partly):
+            lines.append(f"- {p.edition_label} {p.part_title}：未编码 {'、'.join(p.uncovered) or '无'}；"
+                         f"部分编码 {'、'.join(p.partly) or '无'}")
+    return "\n".join(lines) + "\n"

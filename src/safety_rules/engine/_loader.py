@@ -214,7 +214,7 @@ def _load_tables(directory: Path, problems: list[Problem]) -> dict[str, Table]:
                                     line=raw.key_lines.get("id")))
             continue
         raw_editions = raw["editions"]
-        table, found = build_table(spec, str(path), dict(enumerate(raw_editions.item_lines)))
+        table, found = build_table(spec, str(path), raw_editions)
         problems += found
         for message in overlaps_and_gaps(effective_windows([(e.effective_from, e.effective_to)
                                                             for e in spec.editions])):

@@ -23,6 +23,7 @@ from ._compiler import (
     Evaluator,
     compile_rules,
 )
+from ._coverage import CoverageReport, coverage
 from ._enterprise import MAX_ENTERPRISE_BYTES, CheckedFacts, Enterprise, EnterpriseFile
 from ._expressions import Expr
 from ._facts import FactCatalog
@@ -510,6 +511,11 @@ class Rulebook:
                      major_hazard_rules=majors.get(f, []), rules=rules[f])
             for f in ranked
         ]
+
+    # --------------------------------------------------------------- coverage
+    def coverage(self, as_of: dt.date | None = None) -> CoverageReport:
+        """How much of each standard's items the rules encode, per edition and part."""
+        return coverage(self.law, self._lineages, self.version, as_of)
 
     # ---------------------------------------------------------------- explain
     def explain(self, rule_id: str, as_of: dt.date | None = None, region: str | None = None) -> RuleExplanation:

@@ -161,14 +161,15 @@ class Table:
         return None if row is None else row.get(column)
 
 
-def build_table(spec: TableFile, path: str, line_of: Mapping[int, int]) -> tuple[Table, list[Problem]]:
-    """Check every row against the columns and index the editions; ``line_of`` maps edition
-    index to its line (rows report the edition's line when they have none of their own)."""
+def build_table(spec: TableFile, path: str, raw_editions: Any) -> tuple[Table, list[Problem]]:
+    """Check every row against the columns and index the editions; ``raw_editions`` is the
+    YAML sequence the spec was read from, for line numbers."""
     problems: list[Problem] = []
     windows = effective_windows([(e.effective_from, e.effective_to) for e in spec.editions])
     editions = []
     for ei, (edition, window) in enumerate(zip(spec.editions, windows, strict=True)):
-        line = line_of.get(ei)
+        line = raw_editions.item_lines[ei]
+        row_lines = raw_editions[ei]["rows"].item_lines
 
         def problem(message: str, _edition: str = edition.id, _line: int | None = line) -> None:
             problems.append(Problem(f"table {spec.id}, edition {_edition}: {message}", path=path, line=_line,
@@ -176,7 +177,7 @@ def build_table(spec: TableFile, path: str, line_of: Mapping[int, int]) -> tuple
 
         rows: dict[str, dict[str, Any]] = {}
         for ri, row in enumerate(edition.rows):
-            row_line = getattr(row, "line", None) or line
+            row_line = row_lines[ri]
             key = row.get("key")
             if not isinstance(key, str) or not key.strip():
                 problem(f"row {ri + 1} needs a text 'key'", _line=row_line)
