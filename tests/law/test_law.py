@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from safety_rules import Rulebook
+from safety_rules.law._catalog import LawDocument
 from safety_rules.law._numerals import article_label, chinese_number
 from safety_rules.shared._windows import Window, effective_windows, overlaps_and_gaps, uncovered
 
@@ -59,6 +61,23 @@ def test_standard_item_label_and_unchecked_flag(book: Rulebook) -> None:
     c = book.law.resolve("metal-mine-major-hazard-criteria", "underground-wellhead-flood-level",
                          dt.date(2023, 1, 1), "defines")
     assert c is not None and c.text.endswith("(矿安〔2022〕88号) 一、（八）") and not c.source_checked
+
+
+def _criteria_with_item(where: dict[str, object]) -> dict[str, object]:
+    """A 判定标准 with one part, a general article outside it and one item located at ``where``."""
+    return {"id": "criteria", "title": "判定标准", "kind": "departmental-rule", "issuer": "部",
+            "editions": [{"id": "1", "label": "令", "effective_from": "2023-01-01",
+                          "parts": [{"id": "a", "title": "甲", "items": 1}]}],
+            "provisions": {"whole-article": {"summary": "通则", "editions": {"1": {"article": 4}}},
+                           "item": {"summary": "项", "editions": {"1": where}}}}
+
+
+@pytest.mark.parametrize("where", [{"article": 3, "item": 1}, {"label": "一、1"}])
+def test_item_of_a_standard_with_parts_still_needs_its_part(where: dict[str, object]) -> None:
+    with pytest.raises(ValidationError, match="provision 'item' edition '1': give its 'part'"):
+        LawDocument.model_validate(_criteria_with_item(where))
+    placed = LawDocument.model_validate(_criteria_with_item({**where, "part": "a"}))
+    assert placed.part_count_problems() == []
 
 
 def test_provision_missing_from_edition_does_not_resolve(book: Rulebook) -> None:
