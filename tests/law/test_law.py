@@ -7,10 +7,15 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from safety_rules import Rulebook
+from safety_rules.law._catalog import LawCatalog, LawDocument
 from safety_rules.law._numerals import article_label, chinese_number
+from safety_rules.shared._validation import load_model
 from safety_rules.shared._windows import Window, effective_windows, overlaps_and_gaps, uncovered
+
+from ..conftest import RULES
 
 
 @pytest.mark.parametrize(("n", "text"), [
@@ -59,6 +64,53 @@ def test_standard_item_label_and_unchecked_flag(book: Rulebook) -> None:
     c = book.law.resolve("metal-mine-major-hazard-criteria", "underground-wellhead-flood-level",
                          dt.date(2023, 1, 1), "defines")
     assert c is not None and c.text.endswith("(矿安〔2022〕88号) 一、（八）") and not c.source_checked
+
+
+@pytest.fixture(scope="module")
+def trade() -> LawCatalog:
+    """The 工贸 criteria alone, so that these tests do not depend on the rest of the catalog."""
+    doc, _ = load_model(LawDocument, RULES / "law" / "trade-major-hazard-criteria.yaml")
+    return LawCatalog({doc.id: doc})
+
+
+def test_trade_criteria_parts_hold_every_published_item(trade: LawCatalog) -> None:
+    doc = trade.documents["trade-major-hazard-criteria"]
+    assert doc.part_count_problems() == []
+    # 129号: 14 专项类 + 45 行业类; 部令第10号: 3 管理类 + 47 行业类 + 14 专项类
+    assert [sum(p.items for p in e.parts) for e in doc.editions] == [59, 64]
+
+
+def test_trade_2017_industry_items_are_labelled_without_an_unseen_serial(trade: LawCatalog) -> None:
+    old = trade.resolve("trade-major-hazard-criteria", "metallurgy-ladle-trunnion", dt.date(2020, 1, 1), "defines")
+    assert old is not None
+    assert old.text == "《工贸行业重大生产安全事故隐患判定标准（2017版）》(安监总管四〔2017〕129号) 二、冶金 3"
+    # a normative document whose issue and effective dates are not confirmed
+    assert old.kind == "规范性文件" and not old.source_checked
+    new = trade.resolve("trade-major-hazard-criteria", "dust-zone20-electrics", dt.date(2024, 1, 1), "defines")
+    assert new is not None and new.kind == "部门规章" and new.source_checked
+    assert new.text == "《工贸企业重大事故隐患判定标准》(应急管理部令第10号) 第十一条第七项"
+
+
+def test_trade_article_14_is_citable_outside_the_parts(trade: LawCatalog) -> None:
+    c = trade.resolve("trade-major-hazard-criteria", "monitoring-protection-failed", dt.date(2024, 1, 1), "basis")
+    assert c is not None and c.text.endswith("(应急管理部令第10号) 第十四条")
+
+
+def _criteria_with_item(where: dict[str, object]) -> dict[str, object]:
+    """A 判定标准 with one part, a general article outside it and one item located at ``where``."""
+    return {"id": "criteria", "title": "判定标准", "kind": "departmental-rule", "issuer": "部",
+            "editions": [{"id": "1", "label": "令", "effective_from": "2023-01-01",
+                          "parts": [{"id": "a", "title": "甲", "items": 1}]}],
+            "provisions": {"whole-article": {"summary": "通则", "editions": {"1": {"article": 4}}},
+                           "item": {"summary": "项", "editions": {"1": where}}}}
+
+
+@pytest.mark.parametrize("where", [{"article": 3, "item": 1}, {"label": "一、1"}])
+def test_item_of_a_standard_with_parts_still_needs_its_part(where: dict[str, object]) -> None:
+    with pytest.raises(ValidationError, match="provision 'item' edition '1': give its 'part'"):
+        LawDocument.model_validate(_criteria_with_item(where))
+    placed = LawDocument.model_validate(_criteria_with_item({**where, "part": "a"}))
+    assert placed.part_count_problems() == []
 
 
 def test_provision_missing_from_edition_does_not_resolve(book: Rulebook) -> None:

@@ -164,7 +164,8 @@ class ProvisionEdition(_Strict):
     paragraph: int | None = Field(default=None, ge=1, le=99)
     item: int | None = Field(default=None, ge=1, le=99)
     label: str | None = Field(default=None, description="literal item label as printed, e.g. 一、（八） or 冶金 3")
-    part: str | None = Field(default=None, description="the edition's part this item belongs to (判定标准)")
+    part: str | None = Field(default=None, description="the edition's part this item belongs to (判定标准); "
+                             "a whole article of such an edition (工贸 2023 第十四条) belongs to none")
     text: str | None = Field(default=None, description="the provision's wording in this edition")
     sub_items: dict[str, SubItem] = Field(default_factory=dict, description="numbered sub-items, in order")
     sanction: Sanction | None = None
@@ -278,7 +279,10 @@ class LawDocument(_Strict):
                 if where.part is not None and where.part not in parts[eid]:
                     raise ValueError(f"provision {pid!r} edition {eid!r}: unknown part {where.part!r}; "
                                      f"the edition's parts are {sorted(parts[eid])}")
-                if where.part is None and parts[eid]:
+                # A general article of a 判定标准 (工贸 2023 第十四条) is no part's item: it
+                # stays out of the part counts and the not-encoded list, yet rules may cite it.
+                is_item = where.label is not None or where.item is not None
+                if where.part is None and parts[eid] and is_item:
                     raise ValueError(f"provision {pid!r} edition {eid!r}: give its 'part' (one of "
                                      f"{sorted(parts[eid])})")
         return self
