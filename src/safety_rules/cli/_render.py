@@ -269,13 +269,13 @@ def explanation_markdown(e: RuleExplanation) -> str:
 
 # ------------------------------------------------------------------ coverage
 
-COVERAGE_HEADER = ("标准", "版本", "部分", "条款", "已编码", "部分编码", "未编码", "未核对")
+COVERAGE_HEADER = ("版本", "部分", "条款", "已编码", "部分编码", "未编码", "未核对")
 
 
 def coverage_renderable(report: CoverageReport) -> RenderableType:
     table = Table(title=f"规则库 {report.rulebook_version} 覆盖情况" + (f"（{report.as_of}）" if report.as_of else ""))
     for h in COVERAGE_HEADER:
-        table.add_column(h, justify="right" if h in COVERAGE_HEADER[3:] else "left")
+        table.add_column(h, justify="right" if h in COVERAGE_HEADER[2:] else "left")
     for row in coverage_rows(report):
         table.add_row(*row)
     s, a = report.scope, report.all

@@ -32,6 +32,7 @@ class PartCoverage(_Result):
     title: str = Field(description="the edition's title as printed in citations")
     edition: str
     edition_label: str
+    edition_checked: bool = Field(description="the edition's number and dates were read in a source")
     effective_from: dt.date
     effective_to: dt.date | None
     part: str
@@ -119,7 +120,8 @@ def coverage(law: LawCatalog, lineages: Mapping[str, LoadedLineage], rulebook_ve
                         missing.append(label)
                 parts.append(PartCoverage(
                     document=doc.id, title=edition.title or doc.title, edition=edition.id,
-                    edition_label=edition.label, effective_from=in_force.start, effective_to=in_force.end,
+                    edition_label=edition.label, edition_checked=edition.source_checked,
+                    effective_from=in_force.start, effective_to=in_force.end,
                     part=part.id, part_title=part.title, industries=list(part.industries), items=part.items,
                     catalogued=len(encoded) + len(partly) + len(missing), encoded=len(encoded),
                     partly_encoded=len(partly), not_encoded=part.items - len(encoded) - len(partly),
@@ -133,7 +135,8 @@ def _overlaps(a: Window, b: Window) -> bool:
 
 
 def coverage_rows(report: CoverageReport) -> Sequence[tuple[str, ...]]:
-    """Rows for a table: standard, edition, part, items, encoded, partly, not encoded, unchecked."""
-    return [(p.title, p.edition_label, p.part_title + ("" if p.industries else "（无检查组）"), str(p.items),
+    """Rows for a table: edition (its document number), part, items, encoded, partly, not encoded, unchecked."""
+    return [(p.edition_label + ("" if p.edition_checked else "（日期未核对）"),
+             p.part_title + ("" if p.industries else "（无检查组）"), str(p.items),
              str(p.encoded), str(p.partly_encoded), str(p.not_encoded), str(p.unchecked))
             for p in report.parts]

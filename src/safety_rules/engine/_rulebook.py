@@ -310,9 +310,12 @@ class Rulebook:
         key = (bisect.bisect_right(self._bounds, as_of), industries)
         cached = self._not_encoded.get(key)
         if cached is None:
+            # only the rules the enterprise is assessed under count: an item that an ammonia rule
+            # encodes for refrigeration operators is still silence for a steel works
             encoded = {(v.spec.source.document, v.spec.source.provision)
-                       for lineage in self._lineages.values() for v in lineage.versions
-                       if v.window.contains(as_of)}
+                       for lineage in self._lineages.values()
+                       if not industries or lineage.spec.industry in industries
+                       for v in lineage.versions if v.window.contains(as_of)}
             cached = []
             for doc in self.law.documents.values():
                 edition = self.law.edition_on(doc.id, as_of)

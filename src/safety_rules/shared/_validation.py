@@ -38,6 +38,10 @@ def _describe(error: Any, known: list[str]) -> str:
     path = ".".join(str(p) for p in loc)
     if kind == "extra_forbidden":
         hint = did_you_mean(str(key), known)
+        if hint == key:
+            # a real key in the wrong place: suggesting it back would say nothing
+            where = ".".join(str(p) for p in loc[:-1]) or "the top level"
+            return f"key {key!r} does not belong at {where}; see the file format for where it goes"
         return f"unknown key {key!r}" + (f" (did you mean {hint!r}?)" if hint else "")
     if kind == "missing":
         parent = ".".join(str(p) for p in loc[:-1])
