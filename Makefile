@@ -17,6 +17,7 @@ DEMO_LOG := sqlite:///var/demo-evaluations.sqlite3
 
 demo: $(STAMP)
 	$(BIN)/safety-rules check rules/
+	$(BIN)/safety-rules coverage
 	$(BIN)/safety-rules assess examples/enterprises/*.yaml --as-of 2017-09-05
 	$(BIN)/safety-rules assess examples/enterprises/*.yaml --as-of 2024-06-01
 	$(BIN)/safety-rules questions examples/enterprises/linyi-ammonia-cold-store.yaml --as-of 2024-06-01

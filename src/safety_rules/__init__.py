@@ -4,13 +4,16 @@ Everything public is listed in ``__all__``; the modules themselves are private.
 """
 
 from .engine._check import CheckReport, check_rulebook
+from .engine._coverage import CoverageReport, PartCoverage
 from .engine._enterprise import Enterprise
 from .engine._results import (
     Assessment,
     Counts,
     Finding,
+    NotEncoded,
     Question,
     Reason,
+    RecordRef,
     RuleExplanation,
     Undetermined,
     VersionInfo,
@@ -29,7 +32,7 @@ from .experts._registry import (
     load_policy,
 )
 from .experts._scores import ExpertScore, expert_scores
-from .law._catalog import ResolvedCitation, Sanction
+from .law._catalog import ResolvedCitation, Sanction, Tier
 from .shared._errors import (
     EvaluationLogError,
     ExpressionError,
@@ -54,6 +57,7 @@ __all__ = [
     "CaseResult",
     "CheckReport",
     "Counts",
+    "CoverageReport",
     "Enterprise",
     "Evaluation",
     "EvaluationLog",
@@ -69,12 +73,15 @@ __all__ = [
     "LogIntegrityError",
     "MatchResult",
     "MatchingError",
+    "NotEncoded",
     "NotFoundError",
+    "PartCoverage",
     "PastAssignment",
     "Policy",
     "Problem",
     "Question",
     "Reason",
+    "RecordRef",
     "ResolvedCitation",
     "RuleExplanation",
     "Rulebook",
@@ -83,6 +90,7 @@ __all__ = [
     "Sanction",
     "SchemaError",
     "ScoreTerms",
+    "Tier",
     "Undetermined",
     "Verification",
     "VersionInfo",

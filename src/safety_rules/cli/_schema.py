@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from ..engine._enterprise import EnterpriseFile
 from ..engine._facts import FactCatalogFile
 from ..engine._rule_files import RulebookFile, RuleFile
+from ..engine._tables import TableFile
 from ..experts._evaluation_log import EvaluationFile
 from ..experts._registry import CaseFile, ExpertFile, HistoryFile, Policy
 from ..law._catalog import LawDocument
@@ -18,6 +19,7 @@ FORMATS: dict[str, type[BaseModel]] = {
     "facts": FactCatalogFile,
     "law": LawDocument,
     "rulebook": RulebookFile,
+    "table": TableFile,
     "enterprise": EnterpriseFile,
     "experts": ExpertFile,
     "policy": Policy,

@@ -153,6 +153,7 @@ def load_parts(root: str | Path) -> tuple[Parts | None, list[Problem]]:
     table_types = {t.id: t.type for t in tables.values()}
     facts, derived, order = _load_facts(root / FACTS_DIR, problems, table_types)
     law = _load_law(root / LAW_DIR, rulebook, problems)
+    _check_table_sources(tables, law, problems)
     _check_measures(rulebook, law, rb_path, raw_rulebook, problems)
     lineages = _load_lineages(root, rulebook, facts, law, table_types, problems)
     _check_lineage_graph(lineages, problems)
@@ -195,6 +196,20 @@ def _check_measures(rulebook: RulebookFile, law: LawCatalog, path: Path, raw: An
 
 
 # --------------------------------------------------------------------- tables
+
+
+def _check_table_sources(tables: Mapping[str, Table], law: LawCatalog, problems: list[Problem]) -> None:
+    for table in tables.values():
+        for edition in table.spec.editions:
+            doc = law.documents.get(edition.source.document)
+            where = f"table {table.id}, edition {edition.id}: source"
+            if doc is None:
+                hint = did_you_mean(edition.source.document, law.documents)
+                problems.append(Problem(f"{where} names unknown document {edition.source.document!r}"
+                                        + (f" (did you mean {hint!r}?)" if hint else ""), code="SchemaError"))
+            elif edition.source.provision is not None and edition.source.provision not in doc.provisions:
+                problems.append(Problem(f"{where} names unknown provision {edition.source.provision!r} of "
+                                        f"{doc.id}", code="SchemaError"))
 
 
 def _load_tables(directory: Path, problems: list[Problem]) -> dict[str, Table]:
