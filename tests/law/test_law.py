@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from safety_rules import Rulebook
-from safety_rules.law._catalog import LawCatalog, LawDocument
+from safety_rules.law._catalog import FineRange, LawCatalog, LawDocument, covers
 from safety_rules.law._numerals import article_label, chinese_number
 from safety_rules.shared._validation import load_model
 from safety_rules.shared._windows import Window, effective_windows, overlaps_and_gaps, uncovered
@@ -116,6 +116,91 @@ def test_item_of_a_standard_with_parts_still_needs_its_part(where: dict[str, obj
 def test_provision_missing_from_edition_does_not_resolve(book: Rulebook) -> None:
     assert book.law.resolve("trade-major-hazard-criteria", "special-operations-certified",
                             dt.date(2020, 1, 1), "defines") is None
+
+
+@pytest.fixture(scope="module")
+def law() -> LawCatalog:
+    """The bundled law catalog on its own, independent of the rule files that cite it."""
+    documents = [load_model(LawDocument, path)[0] for path in sorted((RULES / "law").glob("*.yaml"))]
+    return LawCatalog({d.id: d for d in documents})
+
+
+def test_2014_hazard_fine_is_a_refusal_fine_not_an_overdue_fine(law: LawCatalog) -> None:
+    # 2014 第九十九条 fines only "拒不执行" (refusing the order to eliminate), never "逾期未改正"
+    cited = law.resolve("work-safety-law", "penalty-hazard-not-eliminated", dt.date(2017, 9, 5), "penalty")
+    assert cited is not None and cited.sanction is not None
+    assert [t.trigger for t in cited.sanction.tiers] == ["first_instance", "refused"]
+    refused = cited.sanction.tier("refused")
+    assert refused is not None and refused.suspension
+    assert refused.fine_yuan == FineRange(min=100_000, max=500_000)
+    assert [(i.who, i.fine_yuan) for i in refused.individuals] == [
+        ("responsible_persons", FineRange(min=20_000, max=50_000))]
+
+
+def test_2014_first_fines_are_discretionary_and_2021_ones_are_not(law: LawCatalog) -> None:
+    for day, discretionary in ((dt.date(2017, 9, 5), True), (dt.date(2022, 3, 1), False)):
+        cited = law.resolve("work-safety-law", "penalty-warning-signs", day, "penalty")
+        assert cited is not None and cited.sanction is not None
+        first = cited.sanction.tier("first_instance")
+        assert first is not None and first.discretionary is discretionary, day
+
+
+def test_only_2021_penalties_carry_daily_penalty_and_closure(law: LawCatalog) -> None:
+    new = law.resolve("work-safety-law", "penalty-hazard-not-eliminated", dt.date(2022, 3, 1), "penalty")
+    old = law.resolve("work-safety-law", "penalty-hazard-not-eliminated", dt.date(2021, 8, 31), "penalty")
+    assert new is not None and old is not None
+    assert [e.text for e in new.escalations] == ["《中华人民共和国安全生产法》(2021年修正) 第一百一十二条",
+                                                 "《中华人民共和国安全生产法》(2021年修正) 第一百一十三条"]
+    assert old.escalations == []
+
+
+def test_dangerous_operations_crime_exists_from_2021_03_01(law: LawCatalog) -> None:
+    assert law.resolve("criminal-law", "dangerous-operations-crime", dt.date(2021, 2, 28), "basis") is None
+    cited = law.resolve("criminal-law", "dangerous-operations-crime", dt.date(2021, 3, 1), "basis")
+    assert cited is not None and cited.text == "《中华人民共和国刑法》(刑法修正案（十一）修正) 第一百三十四条之一"
+
+
+def test_provincial_regulation_binds_only_shandong(law: LawCatalog) -> None:
+    region = law.documents["shandong-work-safety-regulation"].jurisdiction
+    assert covers(region, "371302")
+    assert not covers(region, "110105") and not covers(region, None)
+
+
+def test_hazchem_law_does_not_end_the_regulation(law: LawCatalog) -> None:
+    # the law has no repeal clause: from 2026-05-01 both are in force
+    day = dt.date(2026, 5, 1)
+    assert law.edition_on("hazchem-safety-law", day - dt.timedelta(days=1)) is None
+    law_cited = law.resolve("hazchem-safety-law", "penalty-not-in-dedicated-storage", day, "penalty")
+    regulation = law.resolve("hazchem-safety-regulation", "penalty-not-in-dedicated-warehouse", day, "penalty")
+    assert law_cited is not None and law_cited.text.endswith("第一百零三条第一款第五项")
+    assert regulation is not None and regulation.text.endswith("第八十条第一款第四项")
+
+
+def test_catalog_cross_references_resolve(law: LawCatalog) -> None:
+    """Escalations and the provisions a sanction tier leads to exist where they are cited."""
+
+    def in_edition(doc: LawDocument, provision: str, edition: str) -> bool:
+        return provision in doc.provisions and edition in doc.provisions[provision].editions
+
+    missing = []
+    for doc in law.documents.values():
+        for edition in doc.editions:
+            start = law.window_of(doc.id, edition.id).start
+            missing += [f"{doc.id} {edition.id}: escalation {e.provision}" for e in edition.escalations
+                        if not in_edition(doc, e.provision, edition.id)]
+            for pid, prov in doc.provisions.items():
+                where = prov.editions.get(edition.id)
+                tiers = where.sanction.tiers if where is not None and where.sanction is not None else []
+                for ref in (r for tier in tiers for r in tier.related):
+                    if ref.document in (None, doc.id):
+                        ok = in_edition(doc, ref.provision, edition.id)
+                    else:  # another document: in force on the day the citing edition starts
+                        ok = (ref.document in law.documents
+                              and ref.provision in law.documents[ref.document].provisions
+                              and law.resolve(ref.document, ref.provision, start, "basis") is not None)
+                    if not ok:
+                        missing.append(f"{doc.id} {edition.id} {pid}: {ref.document or doc.id}/{ref.provision}")
+    assert missing == []
 
 
 spans = st.lists(st.tuples(st.dates(dt.date(2000, 1, 1), dt.date(2030, 1, 1)),
