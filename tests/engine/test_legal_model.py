@@ -102,8 +102,13 @@ def test_major_hazards_carry_the_measures_and_violations_do_not(book: Rulebook) 
     assert before.measures == []
     (after,) = [f for f in book.assess(steel, dt.date(2024, 6, 1)).findings
                 if f.rule_id == "metallurgy.principals-assessed"]
-    assert [m.provision for m in after.measures] == ["measure-major-hazard-withdrawal"]
-    assert after.measures[0].text.startswith("《中华人民共和国安全生产法》(2021年修正) 第六十五条")
+    assert [m.provision for m in after.measures] == ["duty-major-hazard-report", "measure-major-hazard-withdrawal"]
+    assert after.measures[0].text == "《中华人民共和国安全生产法》(2021年修正) 第四十一条第二款"
+    assert after.measures[1].text.startswith("《中华人民共和国安全生产法》(2021年修正) 第六十五条")
+    # the report duty has no 2014 counterpart: a 2019 major hazard carries the withdrawal only
+    (in_2019,) = [f for f in book.assess(steel, dt.date(2019, 6, 1)).findings
+                  if f.rule_id == "metallurgy.principals-assessed"]
+    assert [m.provision for m in in_2019.measures] == ["measure-major-hazard-withdrawal"]
 
 
 def test_several_penalties_need_one_preferred(rules_copy: Path) -> None:

@@ -345,7 +345,27 @@ def _load_law(directory: Path, rulebook: RulebookFile, problems: list[Problem]) 
                 problems.append(Problem(f"{doc.id} edition {edition.id}: {message}", path=str(path), line=line,
                                         level="warning"))
         documents[doc.id] = doc
+    _check_law_references(documents, directory, problems)
     return LawCatalog(documents)
+
+
+def _check_law_references(documents: Mapping[str, LawDocument], directory: Path, problems: list[Problem]) -> None:
+    """Escalations and the provisions a sanction tier leads to must exist where they are cited."""
+    for doc in documents.values():
+        path = str(directory / f"{doc.id}.yaml")
+        refs = [(f"edition {e.id} escalation", doc.id, esc.provision) for e in doc.editions for esc in e.escalations]
+        for pid, prov in doc.provisions.items():
+            for eid, where in prov.editions.items():
+                for tier in where.sanction.tiers if where.sanction else ():
+                    refs += [(f"{pid} ({eid}) tier {tier.trigger}", r.document or doc.id, r.provision)
+                             for r in tier.related]
+        for what, target_doc, target in refs:
+            other = documents.get(target_doc)
+            if other is None or target not in other.provisions:
+                hint = did_you_mean(target, other.provisions) if other else did_you_mean(target_doc, documents)
+                problems.append(Problem(f"{doc.id}: {what} names {target_doc}/{target}, which does not exist"
+                                        + (f" (did you mean {hint!r}?)" if hint else ""), path=path,
+                                        code="SchemaError"))
 
 
 # ------------------------------------------------------------------- lineages
