@@ -198,7 +198,8 @@ provisions:
 
 
 def _minimal_mining_catalog(rules: Path, items: int, catalog: str = MINIMAL_CATALOG) -> None:
-    """The 2022 edition with one part of two catalogued items, one of them encoded by a rule."""
+    """The 2022 edition with one part of two catalogued items, one of them encoded by a rule; the
+    file is written whole so that these tests do not depend on the bundled catalog's parts."""
     head = f"""\
 id: metal-mine-major-hazard-criteria
 title: 金属非金属矿山重大事故隐患判定标准
