@@ -63,7 +63,39 @@ def test_standard_item_label_and_unchecked_flag(book: Rulebook) -> None:
     assert c.source_checked
     c = book.law.resolve("metal-mine-major-hazard-criteria", "underground-wellhead-flood-level",
                          dt.date(2023, 1, 1), "defines")
-    assert c is not None and c.text.endswith("(矿安〔2022〕88号) 一、（八）") and not c.source_checked
+    assert c is not None and c.text.endswith("(矿安〔2022〕88号) 一、（八）") and c.source_checked
+    # 98号 一、（二十一） was read only in a list of the 48 items without their numbers: its number is
+    # inferred from the position, so the citation says it is unchecked; its 88号 successor was read
+    c = book.law.resolve("metal-mine-major-hazard-criteria", "underground-gas-detector-self-rescuer",
+                         dt.date(2018, 1, 1), "defines")
+    assert c is not None and c.text.endswith("(安监总管一〔2017〕98号) 一、（二十一）") and not c.source_checked
+    c = book.law.resolve("metal-mine-major-hazard-criteria", "underground-gas-detector-self-rescuer",
+                         dt.date(2023, 1, 1), "defines")
+    assert c is not None and c.source_checked
+
+
+def test_renumbered_item_keeps_its_provision_id(book: Rulebook) -> None:
+    old = book.law.resolve("metal-mine-major-hazard-criteria", "underground-spontaneous-combustion",
+                           dt.date(2022, 8, 31), "defines")
+    new = book.law.resolve("metal-mine-major-hazard-criteria", "underground-spontaneous-combustion",
+                           dt.date(2022, 9, 1), "defines")
+    assert old is not None and old.text.endswith("一、（十一）")
+    assert new is not None and new.text.endswith("一、（十三）")
+
+
+def test_2024_supplement_applies_beside_the_2022_standard(book: Rulebook) -> None:
+    supplement = "metal-mine-major-hazard-criteria-2024-supplement"
+    assert book.law.edition_on(supplement, dt.date(2024, 4, 22)) is None
+    day = dt.date(2024, 4, 23)
+    assert book.law.edition_on(supplement, day).id == "2024"  # type: ignore[union-attr]
+    assert book.law.edition_on("metal-mine-major-hazard-criteria", day).id == "2022"  # type: ignore[union-attr]
+    # signed on the 23rd, on the issuer's site on the 24th
+    c = book.law.resolve(supplement, "underground-extreme-weather-evacuation", day, "defines")
+    assert c is not None and c.unpublished
+    assert c.text == "《金属非金属矿山重大事故隐患判定标准补充情形》(矿安〔2024〕41号) 一、（四）"
+    # a mine's assessment lists its items beside 88号's as not encoded, never as met
+    pending = book.not_encoded(day, book.expand_industries(["mining"]))
+    assert {n.part for n in pending if n.document == supplement} == {"地下矿山", "露天矿山", "尾矿库"}
 
 
 @pytest.fixture(scope="module")
