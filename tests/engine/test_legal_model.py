@@ -294,3 +294,16 @@ def test_an_item_encoded_only_for_another_industry_is_still_listed(book: Ruleboo
         return {n.provision for n in a.not_encoded}  # type: ignore[attr-defined]
     assert "special-operations-certified" not in listed(ammonia)
     assert "special-operations-certified" in listed(steel)
+
+
+def test_a_part_that_does_not_concern_the_enterprise_is_not_listed(book: Rulebook) -> None:
+    """An underground mine without a tailings pond is not told about tailings items; when the
+    pond is unknown, they are listed (unknown never hides an item)."""
+    day = dt.date(2024, 6, 1)
+    def parts(facts: dict[str, object]) -> set[str]:
+        a = book.assess(book.enterprise("M", facts, industries=["mining"]), day)
+        return {n.part_id for n in a.not_encoded if n.document == "metal-mine-major-hazard-criteria"}
+    without_pond = parts({"mine_underground": True, "mine_open_pit": False, "mine_tailings_pond": False})
+    assert "tailings" not in without_pond and "open-pit" not in without_pond and "underground" in without_pond
+    unknown = parts({"mine_underground": True})
+    assert {"underground", "open-pit", "tailings"} <= unknown

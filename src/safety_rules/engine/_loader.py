@@ -82,6 +82,7 @@ class Parts:
     law: LawCatalog
     lineages: dict[str, LoadedLineage]
     tables: dict[str, Table] = field(default_factory=dict)
+    part_conditions: dict[tuple[str, str, str], Expr] = field(default_factory=dict)
 
 
 def _yaml_files(directory: Path) -> list[Path]:
@@ -154,12 +155,32 @@ def load_parts(root: str | Path) -> tuple[Parts | None, list[Problem]]:
     facts, derived, order = _load_facts(root / FACTS_DIR, problems, table_types)
     law = _load_law(root / LAW_DIR, rulebook, problems)
     _check_table_sources(tables, law, problems)
+    part_conditions = _part_conditions(law, root / LAW_DIR, facts, table_types, problems)
     _check_measures(rulebook, law, rb_path, raw_rulebook, problems)
     lineages = _load_lineages(root, rulebook, facts, law, table_types, problems)
     _check_lineage_graph(lineages, problems)
     _check_duties_before_criteria(lineages, law, problems)
-    parts = Parts(root, rulebook, facts, derived, order, law, lineages, tables)
+    parts = Parts(root, rulebook, facts, derived, order, law, lineages, tables, part_conditions)
     return parts, problems
+
+
+def _part_conditions(law: LawCatalog, directory: Path, facts: FactCatalog, tables: Mapping[str, TableType],
+                     problems: list[Problem]) -> dict[tuple[str, str, str], Expr]:
+    """(document, edition, part) → the parsed ``applies_to`` of the parts that have one."""
+    found: dict[tuple[str, str, str], Expr] = {}
+    for doc in law.documents.values():
+        for edition in doc.editions:
+            for part in edition.parts:
+                if part.applies_to is None:
+                    continue
+                try:
+                    found[(doc.id, edition.id, part.id)] = parse_expression(part.applies_to, facts.types,
+                                                                            expect=BOOL, tables=tables)
+                except ExpressionError as exc:
+                    problems.append(Problem(f"{doc.id} edition {edition.id}, part {part.id}: applies_to: "
+                                            f"{exc.problem().message}", path=str(directory / f"{doc.id}.yaml"),
+                                            fact=exc.fact, code="ExpressionError"))
+    return found
 
 
 def _check_industries(rulebook: RulebookFile, path: Path, raw: Any, problems: list[Problem]) -> None:

@@ -221,6 +221,7 @@ class NotEncoded(_Result):
     provision: str
     label: str = Field(description="the item as printed, e.g. 《…》(矿安〔2022〕88号) 一、（五）")
     part: str = Field(description="the part's title, e.g. 地下矿山")
+    part_id: str
     summary: str
     source_checked: bool
 

@@ -104,6 +104,7 @@ class Rulebook:
         self._derived = parts.derived
         self._derived_order = parts.derived_order
         self.tables = parts.tables
+        self._part_conditions = parts.part_conditions
         self._measures = parts.rulebook.major_hazard_measures
         self._implied = _implied_industries(parts.rulebook.industries)
         self._token = object()
@@ -292,7 +293,7 @@ class Rulebook:
         majors = [f.severity for f in findings].count("major_hazard")
         not_applicable = list(part.other_industries)
         not_applicable += [ids[i] for i in na]
-        not_encoded = self.not_encoded(as_of, industries)
+        not_encoded = self._not_encoded_for(enterprise, as_of, industries)
         counts = trusted(Counts, {
             "findings": len(findings), "major_hazards": majors, "violations": len(findings) - majors,
             "undetermined": len(undetermined), "compliant": len(ok), "not_applicable": len(not_applicable),
@@ -303,6 +304,25 @@ class Rulebook:
             "rulebook_version": self.version, "findings": findings, "undetermined": undetermined,
             "not_applicable": not_applicable, "compliant": [ids[i] for i in ok],
             "not_in_force": list(part.not_in_force), "not_encoded": not_encoded, "counts": counts})
+
+    def _not_encoded_for(self, enterprise: Enterprise, as_of: dt.date,
+                         industries: tuple[str, ...]) -> list[NotEncoded]:
+        """The un-encoded items of the parts that concern this enterprise: a part whose condition is
+        false for it (an underground mine without a tailings pond) is left out; unknown keeps it."""
+        items = self.not_encoded(as_of, industries)
+        if not self._part_conditions or not items:
+            return items
+        env = Environment(enterprise.facts, as_of, self._derived, self.tables)
+        concerned: dict[tuple[str, str, str], bool] = {}
+        kept = []
+        for item in items:
+            key = (item.document, item.edition, item.part_id)
+            if key not in concerned:
+                condition = self._part_conditions.get(key)
+                concerned[key] = condition is None or explain(condition, env).value is not False
+            if concerned[key]:
+                kept.append(item)
+        return kept
 
     def not_encoded(self, as_of: dt.date, industries: tuple[str, ...] = ()) -> list[NotEncoded]:
         """Items of the standards in force on ``as_of`` whose part concerns ``industries``
@@ -330,7 +350,7 @@ class Rulebook:
                         cached.append(trusted(NotEncoded, {
                             "document": doc.id, "edition": edition.id, "provision": pid,
                             "label": f"《{edition.title or doc.title}》({edition.label}) {where.where()}",
-                            "part": part.title, "summary": doc.provisions[pid].summary,
+                            "part": part.title, "part_id": part.id, "summary": doc.provisions[pid].summary,
                             "source_checked": where.checked}))
             self._not_encoded[key] = cached
         return cached

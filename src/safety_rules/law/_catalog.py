@@ -207,6 +207,10 @@ class Part(_Strict):
     items: int = Field(ge=0, description="how many items the part has in the published text")
     industries: list[str] = Field(default_factory=list, description="rulebook industries whose "
                                   "enterprises this part concerns; empty: no inspection team covers it")
+    applies_to: str | None = Field(default=None, description="a condition over the fact catalog for the "
+                                   "enterprises the part concerns within those industries (e.g. "
+                                   "mine_tailings_pond); false: its items are not listed as un-encoded; "
+                                   "unknown: they are")
 
 
 class Escalation(_Strict):
