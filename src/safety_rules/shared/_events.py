@@ -171,7 +171,7 @@ STORE_MIGRATIONS = Migrations("events", _MIGRATIONS / "versions")
 
 
 @dataclass(frozen=True)
-class Check:
+class VerificationCheck:
     """One of the checks :meth:`EventStore.verify` makes, or says it could not make."""
 
     name: str
@@ -195,7 +195,7 @@ class Verification:
     first_bad_seq: int | None = None
     stream: str | None = None
     problem: str | None = None
-    checks: tuple[Check, ...] = field(default_factory=tuple)
+    checks: tuple[VerificationCheck, ...] = field(default_factory=tuple)
 
     def __str__(self) -> str:
         if self.ok:
@@ -248,7 +248,7 @@ def _check_name(what: str, value: object, limit: int) -> None:
     if not isinstance(value, str) or not _NAME.fullmatch(value) or len(value) > limit:
         raise EventValueError(
             f"event {what} {value!r} must be 1 to {limit} characters of A-Z a-z 0-9 . _ : / - "
-            "(starting with a letter or digit)", **{what: value if isinstance(value, str) else repr(value)})
+            "(starting with a letter or digit)", field=what)
 
 
 def event_hash(seq: object, stream: object, kind: object, recorded_at: object, payload: object,
@@ -380,7 +380,7 @@ class EventStore:
         try:
             parsed = make_url(self.url)
         except ArgumentError:
-            raise EventStoreError(f"not a database URL or path: {self.url!r}", url=self.url) from None
+            raise EventStoreError("not a database URL or path", path=self.url) from None
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self.name = parsed.render_as_string(hide_password=True)
         self.path: Path | None = None
@@ -395,7 +395,7 @@ class EventStore:
                 self._schema(conn)
                 conn.commit()
         except SQLAlchemyError as exc:
-            raise EventStoreError(f"cannot open the event store {self.name}: {_reason(exc)}", url=self.name) from None
+            raise EventStoreError(f"cannot open the event store: {_reason(exc)}", path=self.name) from None
 
     # ------------------------------------------------------------------ opening
     def _engine(self, database: str | None) -> Engine:
@@ -432,7 +432,7 @@ class EventStore:
         import sqlite3
 
         if not path.is_file():
-            raise EventStoreError(f"no event store at {path}: the file does not exist", path=path)
+            raise EventStoreError("no event store: the file does not exist (nothing was created)", path=path)
         uri = path.absolute().as_uri()
         # An archived copy (no write bits on the file or its directory, no WAL file beside it)
         # cannot change while it is read: open it immutable, which needs no -shm/-wal files
@@ -452,11 +452,12 @@ class EventStore:
             return
         if self.read_only:
             raise EventStoreError(
-                f"{self.name} has no event store, or an older schema ({', '.join(m.name for m in behind)} not "
-                "up to date); open it once for writing to upgrade it", url=self.name)
+                f"no event store, or one of an older schema ({', '.join(m.name for m in behind)} not up to date); "
+                "open it once for writing to upgrade it", path=self.name,
+                tables=sorted(inspect(conn).get_table_names()))
         with self._locked(conn):
             before = self._head(conn) if inspect(conn).has_table(events_table.name) else (0, GENESIS)
-            for m, cfg in zip(self._migrations, configs, strict=True):
+            for cfg in configs:
                 command.upgrade(cfg, "heads")
             after = self._head(conn)
         conn.commit()
@@ -499,7 +500,7 @@ class EventStore:
             with self.engine.connect() as conn, self._locked(conn):
                 written = append_events(conn, new, key=self._key, project=project)
         except SQLAlchemyError as exc:
-            raise EventStoreError(f"cannot write the event store {self.name}: {_reason(exc)}", url=self.name) from None
+            raise EventStoreError(f"cannot write the event store: {_reason(exc)}", path=self.name) from None
         if written:
             self._write_checkpoint(written[-1].seq, written[-1].hash)
         return written
@@ -511,11 +512,11 @@ class EventStore:
             with self.engine.connect() as conn, self._locked(conn):
                 rebuild_projection(conn, reset, project, stream=stream)
         except SQLAlchemyError as exc:
-            raise EventStoreError(f"cannot write the event store {self.name}: {_reason(exc)}", url=self.name) from None
+            raise EventStoreError(f"cannot write the event store: {_reason(exc)}", path=self.name) from None
 
     def _writable(self) -> None:
         if self.read_only:
-            raise EventStoreError(f"the event store {self.name} is open read-only", url=self.name)
+            raise EventStoreError("the event store is open read-only", path=self.name)
 
     def _write_checkpoint(self, seq: int, hash_: str) -> None:
         # After the commit, so a checkpoint never names an event that does not exist; one
@@ -537,7 +538,7 @@ class EventStore:
             with self.engine.connect() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise EventStoreError(f"cannot read the event store {self.name}: {_reason(exc)}", url=self.name) from None
+            raise EventStoreError(f"cannot read the event store: {_reason(exc)}", path=self.name) from None
 
     def events(self, *, stream: str | None = None, kind: str | None = None, after: int = 0,
                upto: int | None = None) -> Iterator[Event]:
@@ -571,7 +572,7 @@ class EventStore:
         """:meth:`verify`, raising :class:`LogIntegrityError` when a check fails."""
         result = self.verify(anchor)
         if not result.ok:
-            raise LogIntegrityError(str(result), seq=result.first_bad_seq, stream=result.stream, url=self.name)
+            raise LogIntegrityError(str(result), seq=result.first_bad_seq, stream=result.stream, path=self.name)
         return result
 
     def _file_checkpoints(self) -> tuple[dict[int, str] | None, int]:
@@ -703,9 +704,10 @@ class _Walk:
     def _result(self, ok: bool, bad_seq: int | None = None, stream: str | None = None,
                 problem: str | None = None) -> Verification:
         if not ok:
-            checks = [Check("chain", True, False, f"broken at event {self.count} read; no other check made")]
+            checks = [VerificationCheck("chain", True, False, f"broken at the {self.count}th event read; "
+                                        "no other check made")]
             return Verification(False, self.count, self.seq, self.prev, bad_seq, stream, problem, tuple(checks))
-        checks = [Check("chain", True, True, f"{self.count} events in order, each matching its hash"),
+        checks = [VerificationCheck("chain", True, True, f"{self.count} events in order, each matching its hash"),
                   self._checkpoint_check(), self._hmac_check(), *self._anchor_check()]
         failed = next((c for c in checks if c.made and not c.ok), None)
         if failed is not None:
@@ -714,39 +716,41 @@ class _Walk:
             bad_seq = self.seq if failed.name == "hmac" else self.seq + 1
         return Verification(ok, self.count, self.seq, self.prev, bad_seq, None, problem, tuple(checks))
 
-    def _checkpoint_check(self) -> Check:
+    def _checkpoint_check(self) -> VerificationCheck:
         if self.checkpoints is None:
             if self.missing_table:
-                return Check("checkpoints", True, False, "the table event_checkpoints is missing: it was dropped")
+                return VerificationCheck("checkpoints", True, False,
+                                         "the table event_checkpoints is missing: it was dropped")
             if self.source is None:
-                return Check("checkpoints", False, True, "an in-memory SQLite store keeps no checkpoints")
-            return Check("checkpoints", False, True, f"no checkpoint file at {self.source}")
+                return VerificationCheck("checkpoints", False, True, "an in-memory SQLite store keeps no checkpoints")
+            return VerificationCheck("checkpoints", False, True, f"no checkpoint file at {self.source}")
         beyond = sorted(s for s in self.checkpoints if s > self.seq)
         if beyond:
-            return Check("checkpoints", True, False,
+            return VerificationCheck("checkpoints", True, False,
                          f"{self.source} records seq {beyond[-1]} but the chain ends at seq {self.seq}: events "
                          "removed from the end")
         torn = f"; {self.torn} unreadable line(s) ignored (an interrupted write)" if self.torn else ""
-        return Check("checkpoints", True, True, f"{len(self.checkpoints)} heads in {self.source} are in the chain "
-                     f"(latest seq {max(self.checkpoints, default=0)}){torn}")
+        return VerificationCheck("checkpoints", True, True, f"{len(self.checkpoints)} heads in {self.source} are "
+                                 f"in the chain (latest seq {max(self.checkpoints, default=0)}){torn}")
 
-    def _hmac_check(self) -> Check:
+    def _hmac_check(self) -> VerificationCheck:
         if self.key is None:
             note = " although events carry HMACs" if self.unauthenticated_macs else ""
-            return Check("hmac", False, True, f"no key configured (${KEY_VARIABLE}){note}")
+            return VerificationCheck("hmac", False, True, f"no key configured (${KEY_VARIABLE}){note}")
         if self.count and self.first_mac is None:
-            return Check("hmac", True, False, "a key is configured but no event carries an HMAC: the events were "
-                         "written without it, or their HMACs were stripped")
-        covered = f"; events 1-{self.first_mac - 1} are covered through the chain" if (self.first_mac or 1) > 1 else ""
-        return Check("hmac", True, True, f"every event from seq {self.first_mac or 1} on is authenticated{covered}")
+            return VerificationCheck("hmac", True, False, "a key is configured but no event carries an HMAC: the "
+                                     "events were written without it, or their HMACs were stripped")
+        first = self.first_mac or 1
+        covered = f"; events 1-{first - 1} are covered through the chain" if first > 1 else ""
+        return VerificationCheck("hmac", True, True, f"every event from seq {first} on is authenticated{covered}")
 
-    def _anchor_check(self) -> list[Check]:
+    def _anchor_check(self) -> list[VerificationCheck]:
         if self.anchor is None:
             return []
         if self.anchor == GENESIS or self.anchor == self.prev or self._contains(self.anchor):
-            return [Check("anchor", True, True, f"{self.anchor} is in the chain")]
-        return [Check("anchor", True, False, f"anchor {self.anchor} is not in the chain: events were removed "
-                                             "from its end, or it was never a head")]
+            return [VerificationCheck("anchor", True, True, f"{self.anchor} is in the chain")]
+        return [VerificationCheck("anchor", True, False, f"anchor {self.anchor} is not in the chain: events were "
+                                  "removed from its end, or it was never a head")]
 
     def _contains(self, hash_: str) -> bool:
         return self.conn.execute(select(events_table.c.seq).where(events_table.c.hash == hash_)).first() is not None
