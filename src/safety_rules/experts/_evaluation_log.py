@@ -162,11 +162,12 @@ def projector(where: Sequence[Where] | None = None) -> Any:
                 path, line = where[i] if where else (None, None)
                 errors.append(problem.located(path=path, line=line))
             chain[p["record_id"]] = p["corrects"]
-        if len(errors) == 1 and len(events) == 1:
+        if len(events) == 1 and errors:
             raise errors[0]
         if errors:
-            raise EvaluationLogError(f"{len(errors)} of {len(events)} evaluations refused; none was recorded",
-                                     path=errors[0].path, line=errors[0].line,
+            first = errors[0]
+            raise EvaluationLogError(f"{first.message} ({len(errors)} of {len(events)} evaluations refused; none "
+                                     "was recorded)", path=first.path, line=first.line,
                                      problems=[x.problem() for x in errors])
         conn.execute(index_table.insert(), [
             {"record_id": e.payload["record_id"], "seq": e.seq, "case_id": e.payload["case_id"],

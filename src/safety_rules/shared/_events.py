@@ -349,7 +349,8 @@ def _read(conn: Connection, *, stream: str | None, kind: str | None, after: int,
         query = query.where(t.kind == kind)
     if upto is not None:
         query = query.where(t.seq <= upto)
-    for row in conn.execution_options(yield_per=1000).execute(query):
+    # Per statement: Connection.execution_options would change the connection for what follows.
+    for row in conn.execute(query, execution_options={"yield_per": 1000}):
         try:
             payload = json.loads(row.payload)
         except (TypeError, ValueError):
@@ -679,8 +680,9 @@ class _Walk:
     def run(self) -> Verification:
         t = events_table.c
         with _tolerant_text(self.conn):
-            rows = self.conn.execution_options(yield_per=1000).execute(
-                select(t.seq, t.stream, t.kind, t.recorded_at, t.payload, t.prev_hash, t.hash, t.mac).order_by(t.seq))
+            rows = self.conn.execute(
+                select(t.seq, t.stream, t.kind, t.recorded_at, t.payload, t.prev_hash, t.hash, t.mac).order_by(t.seq),
+                execution_options={"yield_per": 1000})
             for row in rows:
                 self.count += 1
                 problem = self._problem(row)
