@@ -93,6 +93,7 @@ STREAM_MAX = 200
 KIND_MAX = 100
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]*")
 _PG_LOCK_KEY = 7_301_953  # any constant: the advisory lock that serialises appends
+_APPEND_LOCK = "safety_rules_append_lock"  # execution option: this transaction writes (SQLite BEGIN IMMEDIATE)
 _MIGRATIONS = Path(__file__).with_name("_migrations")
 KEY_VARIABLE = "SAFETY_RULES_HMAC_KEY"
 LOCATION_VARIABLE = "SAFETY_RULES_LOG"
@@ -423,9 +424,10 @@ class EventStore:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            # A writer takes the write lock before it reads the head; a reader takes a
+            # An append takes the write lock before it reads the head; anything else takes a
             # snapshot and never waits for a writer (WAL).
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if writable else "BEGIN")
+            lock = writable and conn.get_execution_options().get(_APPEND_LOCK, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if lock else "BEGIN")
 
         return engine
 
@@ -483,6 +485,7 @@ class EventStore:
     def _locked(self, conn: Connection) -> Iterator[None]:
         if conn.in_transaction():
             conn.rollback()  # the schema check's read snapshot; the write lock must come first
+        conn.execution_options(**{_APPEND_LOCK: True})  # this connection is closed after the write
         with conn.begin():
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
