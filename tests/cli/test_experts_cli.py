@@ -108,6 +108,10 @@ def test_scores_and_match_refuse_a_broken_log_unless_told_not_to_verify(tmp_path
     assert code == 0 and "NOT verified (--no-verify)" in err and json.loads(out)
     code, _, err = run("experts", "verify-log", "--log", log)
     assert code == 1 and "broken at seq 1" in err
+    tamper(log, ("UPDATE events SET payload = replace(payload, :was, :now) WHERE seq = 2",
+                 {"was": '"quality":2', "now": '"quality":9'}))
+    code, _, err = run("experts", "scores", "--log", log, "--no-verify")
+    assert code == 2 and "event seq 2 of experts/evaluations is not an evaluation" in err
 
 
 def test_a_refused_batch_file_records_nothing(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -222,3 +223,14 @@ def test_tampering_with_an_evaluation_is_named(url: str) -> None:
     result = EvaluationLog(url, read_only=True).verify()
     assert not result.ok and result.first_bad_seq == 2 and result.stream == "experts/evaluations"
     assert records
+
+
+def test_a_previous_record_that_does_not_fit_the_current_limits_stops_the_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    old = legacy.EvaluationLog(url)
+    old.append(legacy.Evaluation(**ev().model_dump(exclude={"case_id"}), case_id="C" * 70))
+    old.engine.dispose()  # SQLite kept the 70 characters its VARCHAR(64) column did not enforce
+    with pytest.raises(EventStoreError, match="record seq 1 .* does not fit the current format: String should have"):
+        EvaluationLog(url)
+    with sa.create_engine(url).connect() as c:
+        assert sa.inspect(c).has_table("expert_evaluations") and not sa.inspect(c).has_table("events")

@@ -33,11 +33,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, delete, select, tuple_
 from sqlalchemy.engine import Connection
 
-from ..shared._errors import EvaluationLogError, EventStoreError, NotFoundError, SafetyRulesError
+from ..shared._errors import (
+    EvaluationLogError,
+    EventStoreError,
+    LogIntegrityError,
+    NotFoundError,
+    SafetyRulesError,
+)
 from ..shared._events import Event, EventStore, Migrations, NewEvent, Verification
 from ..shared._validation import load_model
 from ..shared._yaml import line_of
@@ -126,8 +132,13 @@ class EvaluationRecord(Evaluation):
 
     @classmethod
     def from_event(cls, e: Event) -> EvaluationRecord:
-        return cls.model_validate({**e.payload, "seq": e.seq, "recorded_at": e.recorded_at,
-                                   "prev_hash": e.prev_hash, "hash": e.hash})
+        try:
+            return cls.model_validate({**e.payload, "seq": e.seq, "recorded_at": e.recorded_at,
+                                       "prev_hash": e.prev_hash, "hash": e.hash})
+        except ValidationError as exc:
+            raise LogIntegrityError(f"event seq {e.seq} of {STREAM} is not an evaluation "
+                                    f"({exc.errors()[0]['msg']}): the store was altered; run verify",
+                                    seq=e.seq) from None
 
 
 def new_event(evaluation: Evaluation, *, record_id: str | None = None, recorded_at: dt.datetime | None = None,

@@ -13,9 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import context, op
+from pydantic import ValidationError
 
 from safety_rules.experts._evaluation_log import LEGACY_TABLE, Evaluation, new_event, projector
-from safety_rules.shared._errors import LogIntegrityError
+from safety_rules.shared._errors import EventStoreError, LogIntegrityError
 from safety_rules.shared._events import GENESIS, append_events
 
 revision = "experts_0001"
@@ -73,7 +74,12 @@ def _carry_over(conn: sa.Connection) -> None:
         if fields["seq"] != expected_seq or fields["prev_hash"] != expected_prev or _legacy_hash(fields) != row["hash"]:
             raise LogIntegrityError(f"the evaluation log to carry over does not verify at its seq {fields['seq']} "
                                     f"(record {fields['record_id']}): nothing was migrated", seq=fields["seq"])
-        evaluation = Evaluation.model_validate({k: v for k, v in fields.items() if k in Evaluation.model_fields})
+        try:
+            evaluation = Evaluation.model_validate({k: v for k, v in fields.items() if k in Evaluation.model_fields})
+        except ValidationError as exc:
+            raise EventStoreError(f"record seq {fields['seq']} ({fields['record_id']}) of the evaluation log to carry "
+                                  f"over does not fit the current format: {exc.errors()[0]['msg']}; nothing was "
+                                  "migrated", seq=fields["seq"]) from None
         recorded_at = dt.datetime.fromisoformat(fields["recorded_at"])
         legacy = {"seq": fields["seq"], "hash": fields["hash"], "prev_hash": fields["prev_hash"],
                   "recorded_at": fields["recorded_at"]}
