@@ -335,7 +335,8 @@ def test_read_only_opening_of_a_missing_path_creates_nothing(tmp_path: Path) -> 
 def test_read_only_opening_of_an_empty_database_is_an_error_not_zero_events(url: str) -> None:
     if url.startswith("sqlite"):
         sqlite3.connect(url.removeprefix("sqlite:///")).close()  # an empty file, not a store
-    with pytest.raises(EventStoreError, match="no event store, or one of an older schema"):
+    with pytest.raises(EventStoreError, match=r"no event store, or one of another schema version \(events at "
+                                              r"nothing, expected events_0001"):
         EventStore(url, read_only=True)
 
 

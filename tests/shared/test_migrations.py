@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from safety_rules import EvaluationLog, Event, EventStore, Migrations, NewEvent
+from safety_rules import EvaluationLog, Event, EventStore, EventStoreError, Migrations, NewEvent
 from safety_rules.experts._evaluation_log import index_table
 from safety_rules.shared._events import checkpoints_table, events_table
 
@@ -60,3 +61,14 @@ def test_a_higher_room_contributes_its_own_revisions_and_read_table(url: str) ->
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT seq FROM room_findings ORDER BY seq")).scalars().all() == [1, 4]
     assert EventStore(url, migrations=[ROOM], read_only=True).verify().ok
+
+
+def test_a_schema_from_a_newer_version_is_a_clear_error(url: str) -> None:
+    store = EventStore(url)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version_events SET version_num = 'events_0099'"))
+    with pytest.raises(EventStoreError, match="events at events_0099, expected events_0001"):
+        EventStore(url, read_only=True)
+    with pytest.raises(EventStoreError, match="cannot bring the event store's schema up to date: Can't locate "
+                                              "revision identified by 'events_0099'"):
+        EventStore(url)

@@ -44,7 +44,7 @@ from ..shared._errors import (
     NotFoundError,
     SafetyRulesError,
 )
-from ..shared._events import Event, EventStore, Migrations, NewEvent, Verification
+from ..shared._events import Event, EventStore, Migrations, NewEvent, Projection, Verification
 from ..shared._validation import load_model
 from ..shared._yaml import line_of
 
@@ -149,7 +149,7 @@ def new_event(evaluation: Evaluation, *, record_id: str | None = None, recorded_
     return NewEvent(STREAM, "correction" if evaluation.corrects else "evaluation", payload, recorded_at)
 
 
-def projector(where: Sequence[Where] | None = None) -> Any:
+def projector(where: Sequence[Where] | None = None) -> Projection:
     """The projection that checks new evaluations against the read table and adds them to it.
 
     ``where[i]`` is the (file, line) of the i-th event, for the messages.

@@ -55,6 +55,7 @@ import hmac
 import json
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -392,15 +394,17 @@ class EventStore:
             self.name = str(self.path)
         self.checkpoint_path = self.path.with_name(self.path.name + "-checkpoints") if self.path else None
         try:
-            self.engine = self._engine(parsed.database)
+            self.engine = self._engine()
             with self.engine.connect() as conn:
                 self._schema(conn)
                 conn.commit()
         except SQLAlchemyError as exc:
             raise EventStoreError(f"cannot open the event store: {_reason(exc)}", path=self.name) from None
+        except CommandError as exc:  # e.g. a revision made by a newer version of this library
+            raise EventStoreError(f"cannot bring the event store's schema up to date: {exc}", path=self.name) from None
 
     # ------------------------------------------------------------------ opening
-    def _engine(self, database: str | None) -> Engine:
+    def _engine(self) -> Engine:
         if not self.is_sqlite:
             if self.read_only:
                 return create_engine(self.url, pool_pre_ping=True, isolation_level="REPEATABLE READ",
@@ -432,8 +436,6 @@ class EventStore:
         return engine
 
     def _read_only_sqlite(self, path: Path) -> Engine:
-        import sqlite3
-
         if not path.is_file():
             raise EventStoreError("no event store: the file does not exist (nothing was created)", path=path)
         uri = path.absolute().as_uri()
@@ -450,20 +452,20 @@ class EventStore:
     def _schema(self, conn: Connection) -> None:
         """Bring every contributor's schema to its head (writers), or check that it is there (readers)."""
         configs = [self._alembic(conn, m) for m in self._migrations]
-        behind = [m for m, cfg in zip(self._migrations, configs, strict=True) if not self._at_head(conn, m, cfg)]
+        behind = [f"{m.name} at {', '.join(current) or 'nothing'}, expected {', '.join(heads)}"
+                  for m, cfg in zip(self._migrations, configs, strict=True)
+                  for current, heads in [self._revisions(conn, m, cfg)] if current != heads]
         if not behind:
             return
         if self.read_only:
             raise EventStoreError(
-                f"no event store, or one of an older schema ({', '.join(m.name for m in behind)} not up to date); "
-                "open it once for writing to upgrade it", path=self.name,
-                tables=sorted(inspect(conn).get_table_names()))
+                f"no event store, or one of another schema version ({'; '.join(behind)}); open it once for "
+                "writing to upgrade it", path=self.name, tables=sorted(inspect(conn).get_table_names()))
         with self._locked(conn):
             before = self._head(conn) if inspect(conn).has_table(events_table.name) else (0, GENESIS)
             for cfg in configs:
                 command.upgrade(cfg, "heads")
             after = self._head(conn)
-        conn.commit()
         if after != before:
             self._write_checkpoint(*after)
 
@@ -476,10 +478,11 @@ class EventStore:
         return cfg
 
     @staticmethod
-    def _at_head(conn: Connection, m: Migrations, cfg: Config) -> bool:
-        heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    def _revisions(conn: Connection, m: Migrations, cfg: Config) -> tuple[list[str], list[str]]:
+        """(the database's revisions, this code's heads) of one contributor."""
+        heads = sorted(ScriptDirectory.from_config(cfg).get_heads())
         current = MigrationContext.configure(conn, opts={"version_table": m.version_table}).get_current_heads()
-        return set(current) == heads
+        return sorted(current), heads
 
     @contextmanager
     def _locked(self, conn: Connection) -> Iterator[None]:
