@@ -126,6 +126,10 @@ def test_a_refused_batch_file_records_nothing(tmp_path: Path) -> None:
     code, _, err = run("experts", "evaluate", "--file", str(bad), "--log", str(tmp_path / "other.sqlite3"))
     assert code == 2 and f"{bad}:4: " in err and "at most 64 characters" in err
     assert not (tmp_path / "other.sqlite3").exists()  # a file that does not validate opens no log
+    empty = tmp_path / "none.yaml"
+    empty.write_text("evaluations: []\n", encoding="utf-8")
+    code, out, _ = run("experts", "evaluate", "--file", str(empty), "--log", str(tmp_path / "other.sqlite3"))
+    assert code == 0 and "nothing recorded" in out and not (tmp_path / "other.sqlite3").exists()
 
 
 def test_upgrade_log_carries_over_the_previous_format(tmp_path: Path) -> None:

@@ -217,6 +217,9 @@ def evaluate(
         if model is None:
             raise schema_error(problems)
         items = [model]
+    if not items:
+        out.print(f"no evaluations in {file}; nothing recorded", highlight=False)
+        return
     evaluation_log = EvaluationLog(log)
     written = evaluation_log.append_many(items, where=where)
     for rec in written:
