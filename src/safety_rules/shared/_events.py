@@ -693,53 +693,55 @@ class _Walk:
                 self.count += 1
                 problem = self._problem(row)
                 if problem is not None:
-                    bad_seq, message = problem
-                    return self._result(False, bad_seq, str(row.stream), message)
-        return self._result(True)
+                    check, bad_seq, message = problem
+                    return self._broken(check, bad_seq, str(row.stream), message)
+        return self._result()
 
-    def _problem(self, row: Any) -> tuple[int, str] | None:
+    def _problem(self, row: Any) -> tuple[str, int, str] | None:
+        """(the check that failed, the seq it failed at, why), or None for a good event."""
         expected = self.seq + 1
         if row.seq != expected:
-            return expected, (f"event seq {expected} is missing (the next one is seq {row.seq}): "
+            return "chain", expected, (f"event seq {expected} is missing (the next one is seq {row.seq}): "
                               "events removed or moved")
         if row.prev_hash != self.prev:
-            return row.seq, "prev_hash does not match the event before it: events removed or moved"
+            return "chain", row.seq, "prev_hash does not match the event before it: events removed or moved"
         try:
             ok = event_hash(row.seq, row.stream, row.kind, row.recorded_at, row.payload, row.prev_hash) == row.hash
         except (TypeError, ValueError):
             ok = False
         if not ok:
-            return row.seq, "content does not match its hash: the event was altered"
+            return "chain", row.seq, "content does not match its hash: the event was altered"
         if self.key is not None:
             if row.mac is not None:
                 if not isinstance(row.mac, str) or not hmac.compare_digest(row.mac, event_mac(self.key, row.hash)):
-                    return row.seq, "HMAC does not match: an event forged or rewritten without the key (or a wrong key)"
+                    return "hmac", row.seq, ("HMAC does not match: an event forged or rewritten without the key "
+                                             "(or a wrong key)")
                 self.first_mac = self.first_mac or row.seq
             elif self.first_mac is not None:
-                return row.seq, (f"no HMAC although events from seq {self.first_mac} on are authenticated: "
+                return "hmac", row.seq, (f"no HMAC although events from seq {self.first_mac} on are authenticated: "
                                  "an append made without the key")
         elif row.mac is not None:
             self.unauthenticated_macs = True
         if self.checkpoints is not None and row.seq in self.checkpoints and self.checkpoints[row.seq] != row.hash:
-            return row.seq, ("hash differs from the one checkpointed for this seq: the chain was rewritten "
-                             "from here or before")
+            return "checkpoints", row.seq, ("hash differs from the one checkpointed for this seq: the chain was "
+                                            "rewritten from here or before")
         self.seq, self.prev = row.seq, str(row.hash)
         return None
 
-    def _result(self, ok: bool, bad_seq: int | None = None, stream: str | None = None,
-                problem: str | None = None) -> Verification:
-        if not ok:
-            checks = [VerificationCheck("chain", True, False, f"broken after {self.count - 1} good events; "
-                                        "no other check made")]
-            return Verification(False, self.count, self.seq, self.prev, bad_seq, stream, problem, tuple(checks))
+    def _broken(self, check: str, bad_seq: int, stream: str, problem: str) -> Verification:
+        checks = (VerificationCheck(check, True, False, f"failed at seq {bad_seq}, after {self.count - 1} good "
+                                                        "events; the walk stopped there"),)
+        return Verification(False, self.count, self.seq, self.prev, bad_seq, stream, problem, checks)
+
+    def _result(self) -> Verification:
         checks = [VerificationCheck("chain", True, True, f"{self.count} events in order, each matching its hash"),
                   self._checkpoint_check(), self._hmac_check(), *self._anchor_check()]
         failed = next((c for c in checks if c.made and not c.ok), None)
-        if failed is not None:
-            # A missing tail starts after the last event; unauthenticated events end there.
-            ok, problem = False, failed.detail
-            bad_seq = self.seq if failed.name == "hmac" else self.seq + 1
-        return Verification(ok, self.count, self.seq, self.prev, bad_seq, None, problem, tuple(checks))
+        if failed is None:
+            return Verification(True, self.count, self.seq, self.prev, checks=tuple(checks))
+        # A missing tail starts after the last event; unauthenticated events end there.
+        bad_seq = self.seq if failed.name == "hmac" else self.seq + 1
+        return Verification(False, self.count, self.seq, self.prev, bad_seq, None, failed.detail, tuple(checks))
 
     def _checkpoint_check(self) -> VerificationCheck:
         if self.checkpoints is None:
