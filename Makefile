@@ -40,11 +40,13 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/matching.py
+	$(BIN)/python benchmarks/events.py
 
 bench-quick: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/engine.py --quick
 	$(BIN)/python benchmarks/matching.py --quick
+	$(BIN)/python benchmarks/events.py --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .hypothesis build src/*.egg-info

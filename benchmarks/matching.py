@@ -81,7 +81,7 @@ def writes_per_s(url: str, n: int) -> float:
                               timeliness=4, quality=4, advice_adopted=True, recorded_by="bench"))
     elapsed = time.perf_counter() - start
     assert log.verify().ok
-    log.engine.dispose()
+    log.store.dispose()
     return n / elapsed
 
 

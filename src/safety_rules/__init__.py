@@ -19,7 +19,7 @@ from .engine._results import (
     VersionInfo,
 )
 from .engine._rulebook import Rulebook
-from .experts._evaluation_log import Evaluation, EvaluationLog, EvaluationRecord, Verification, load_evaluations
+from .experts._evaluation_log import Evaluation, EvaluationLog, EvaluationRecord, LegacyRecord, load_evaluations
 from .experts._matching import Assignment, CaseResult, Exclusion, MatchResult, ScoreTerms, match
 from .experts._registry import (
     Case,
@@ -35,6 +35,8 @@ from .experts._scores import ExpertScore, expert_scores
 from .law._catalog import ResolvedCitation, Sanction, Tier
 from .shared._errors import (
     EvaluationLogError,
+    EventStoreError,
+    EventValueError,
     ExpressionError,
     FactError,
     InputError,
@@ -46,6 +48,15 @@ from .shared._errors import (
     SafetyRulesError,
     SchemaError,
     YamlError,
+)
+from .shared._events import (
+    Event,
+    EventStore,
+    Migrations,
+    NewEvent,
+    Verification,
+    VerificationCheck,
+    postgres_grants,
 )
 
 __version__ = "0.1.0"
@@ -63,6 +74,10 @@ __all__ = [
     "EvaluationLog",
     "EvaluationLogError",
     "EvaluationRecord",
+    "Event",
+    "EventStore",
+    "EventStoreError",
+    "EventValueError",
     "Exclusion",
     "Expert",
     "ExpertScore",
@@ -70,9 +85,12 @@ __all__ = [
     "FactError",
     "Finding",
     "InputError",
+    "LegacyRecord",
     "LogIntegrityError",
     "MatchResult",
     "MatchingError",
+    "Migrations",
+    "NewEvent",
     "NotEncoded",
     "NotFoundError",
     "PartCoverage",
@@ -93,6 +111,7 @@ __all__ = [
     "Tier",
     "Undetermined",
     "Verification",
+    "VerificationCheck",
     "VersionInfo",
     "YamlError",
     "check_rulebook",
@@ -103,4 +122,5 @@ __all__ = [
     "load_history",
     "load_policy",
     "match",
+    "postgres_grants",
 ]

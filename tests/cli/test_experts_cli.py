@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..conftest import EXAMPLES, FIXTURES
+import pytest
+import sqlalchemy as sa
+
+from ..conftest import EXAMPLES, FIXTURES, tamper
 from ..conftest import run_cli as run
 
 CASES = str(EXAMPLES / "cases" / "cases.yaml")
 HISTORY = str(EXAMPLES / "cases" / "history.yaml")
 EVALUATIONS = str(EXAMPLES / "cases" / "evaluations.yaml")
-
-
 
 
 def test_list() -> None:
@@ -28,18 +29,20 @@ def test_evaluate_scores_match_verify(tmp_path: Path) -> None:
     log = f"sqlite:///{tmp_path / 'e.sqlite3'}"
     code, out, _ = run("experts", "evaluate", "--file", EVALUATIONS, "--log", log)
     assert code == 0 and "recorded seq 8" in out
-    head = out.split("log head: 8 records, ")[1].split()[0]
-    code, out, _ = run("experts", "scores", "--log", log, "-f", "json")
+    head = out.split("log head: seq 8, ")[1].split()[0]
+    code, out, err = run("experts", "scores", "--log", log, "-f", "json")
     suspended = [s["expert_id"] for s in json.loads(out) if s["suspended"]]
     assert suspended == ["EXP-D05"]
-    code, out, _ = run("experts", "match", CASES, "--history", HISTORY, "--log", log, "-f", "json")
+    assert "verified (chain, checkpoints) up to seq 8; not checked: hmac" in err
+    code, out, err = run("experts", "match", CASES, "--history", HISTORY, "--log", log, "-f", "json")
+    assert "verified (chain, checkpoints) up to seq 8" in err
     result = json.loads(out)
     assert [c["case_id"] for c in result["cases"] if not c["filled"]] == ["CASE-2017-07"]
     assert result["suspended"][0]["expert_id"] == "EXP-D05"
     code, out, _ = run("experts", "match", CASES, "--history", HISTORY, "--log", log)
     assert "未配齐（2/3）" in out and "engagement:" in out and "暂停使用：EXP-D05" in out
     code, out, _ = run("experts", "verify-log", "--log", log, "--anchor", head)
-    assert code == 0 and out.startswith("ok: 8 records")
+    assert code == 0 and out.startswith("ok: 8 events") and "anchor: ok" in out and "checkpoints: ok" in out
     code, _, err = run("experts", "verify-log", "--log", log, "--anchor", "f" * 64)
     assert code == 1 and "not in the chain" in err
 
@@ -68,3 +71,80 @@ def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
                    "difficulty: routine}\n", encoding="utf-8")
     code, _, err = run("experts", "match", str(bad), "--log", f"sqlite:///{tmp_path / 'x.sqlite3'}")
     assert code == 2 and f"{bad}:2" in err and "unknown industry 'coal'" in err
+
+
+def test_read_only_commands_never_create_a_log(tmp_path: Path) -> None:
+    typo = tmp_path / "evaluatoins" / "log.sqlite3"
+    for command in (["verify-log"], ["scores"], ["match", CASES]):
+        code, out, err = run("experts", *command, "--log", str(typo))
+        assert code == 2 and f"{typo}: no event store: the file does not exist" in err, (command, err)
+        assert "ok:" not in out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_log_is_in_the_user_data_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SAFETY_RULES_LOG", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("experts", "scores")
+    assert code == 2 and f"{tmp_path / 'data' / 'safety-rules' / 'events.sqlite3'}: no event store" in err
+    code, _, _ = run("experts", "evaluate", "--file", EVALUATIONS)
+    assert code == 0 and (tmp_path / "data" / "safety-rules" / "events.sqlite3").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # nothing in the working directory
+    code, out, _ = run("experts", "verify-log")
+    assert code == 0 and out.startswith("ok: 8 events")
+
+
+def test_scores_and_match_refuse_a_broken_log_unless_told_not_to_verify(tmp_path: Path) -> None:
+    log = f"sqlite:///{tmp_path / 'e.sqlite3'}"
+    run("experts", "evaluate", "--file", EVALUATIONS, "--log", log)
+    tamper(log, ("UPDATE events SET payload = replace(payload, :was, :now) WHERE seq = 1",
+                 {"was": '"quality":2', "now": '"quality":5'}))
+    code, out, err = run("experts", "scores", "--log", log)
+    assert code == 2 and "broken at seq 1 (experts/evaluations): content does not match its hash" in err and not out
+    code, _, err = run("experts", "match", CASES, "--log", log)
+    assert code == 2 and "broken at seq 1" in err
+    code, out, err = run("experts", "scores", "--log", log, "--no-verify", "-f", "json")
+    assert code == 0 and "NOT verified (--no-verify)" in err and json.loads(out)
+    code, _, err = run("experts", "verify-log", "--log", log)
+    assert code == 1 and "broken at seq 1" in err
+    tamper(log, ("UPDATE events SET payload = replace(payload, :was, :now) WHERE seq = 2",
+                 {"was": '"quality":2', "now": '"quality":9'}))
+    code, _, err = run("experts", "scores", "--log", log, "--no-verify")
+    assert code == 2 and "event seq 2 of experts/evaluations is not an evaluation" in err
+
+
+def test_a_refused_batch_file_records_nothing(tmp_path: Path) -> None:
+    log = f"sqlite:///{tmp_path / 'e.sqlite3'}"
+    bad = FIXTURES / "broken_evaluations" / "evaluated_twice.yaml"
+    code, out, err = run("experts", "evaluate", "--file", str(bad), "--log", log)
+    assert code == 2 and f"{bad}:6: case CASE-1 / expert EXP-D03 is already evaluated" in err
+    assert "recorded" not in out
+    code, out, _ = run("experts", "verify-log", "--log", log)
+    assert code == 0 and out.startswith("ok: 0 events")
+    bad = FIXTURES / "broken_evaluations" / "id_too_long.yaml"
+    code, _, err = run("experts", "evaluate", "--file", str(bad), "--log", str(tmp_path / "other.sqlite3"))
+    assert code == 2 and f"{bad}:4: " in err and "at most 64 characters" in err
+    assert not (tmp_path / "other.sqlite3").exists()  # a file that does not validate opens no log
+    empty = tmp_path / "none.yaml"
+    empty.write_text("evaluations: []\n", encoding="utf-8")
+    code, out, _ = run("experts", "evaluate", "--file", str(empty), "--log", str(tmp_path / "other.sqlite3"))
+    assert code == 0 and "nothing recorded" in out and not (tmp_path / "other.sqlite3").exists()
+
+
+def test_upgrade_log_carries_over_the_previous_format(tmp_path: Path) -> None:
+    from ..fixtures import legacy_evaluation_log as legacy
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    old = legacy.EvaluationLog(url)
+    for e in legacy.load_evaluations(EVALUATIONS):
+        old.append(e)
+    old.engine.dispose()
+    code, _, err = run("experts", "scores", "--log", url)
+    assert code == 2 and "previous format; upgrade it once (safety-rules experts upgrade-log" in err
+    code, out, _ = run("experts", "upgrade-log", "--log", url)
+    assert code == 0 and "up to date, head seq 8" in out
+    code, out, _ = run("experts", "scores", "--log", url, "-f", "json")
+    assert [s["expert_id"] for s in json.loads(out) if s["suspended"]] == ["EXP-D05"]
+    with sa.create_engine(url).connect() as c:
+        assert not sa.inspect(c).has_table("expert_evaluations")

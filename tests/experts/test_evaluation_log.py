@@ -1,64 +1,35 @@
-"""The evaluation log: append-only, hash chain, tamper detection, concurrent and killed writers.
+"""The evaluation log on the event store: corrections, all-or-nothing batches with file and line,
+values refused alike on both databases, the read table, concurrent writers, and the upgrade of a
+log of the previous format.
 
-Runs against SQLite, and against PostgreSQL when SAFETY_RULES_TEST_PG_URL names a server
-(CI starts one; elsewhere the PostgreSQL cases are skipped if none is reachable).
+Each test that takes ``url`` runs on SQLite and on PostgreSQL (see tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
 import subprocess
 import sys
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from safety_rules import EvaluationLogError, LogIntegrityError, NotFoundError
-from safety_rules.experts._evaluation_log import GENESIS, Evaluation, EvaluationLog
+from safety_rules import (
+    EvaluationLog,
+    EvaluationLogError,
+    EventStoreError,
+    LogIntegrityError,
+    NotFoundError,
+    SchemaError,
+)
+from safety_rules.experts._evaluation_log import Evaluation, index_table, load_evaluation_batch
+from safety_rules.shared._events import GENESIS
 
-PG_URL = os.environ.get("SAFETY_RULES_TEST_PG_URL")
+from ..conftest import FIXTURES, tamper
+from ..fixtures import legacy_evaluation_log as legacy
 
-
-def _postgres_available() -> bool:
-    if not PG_URL:
-        return False
-    try:
-        with sa.create_engine(PG_URL).connect():
-            return True
-    except sa.exc.OperationalError:
-        return False
-
-
-PG = _postgres_available()
-if os.environ.get("CI") and not PG:
-    raise RuntimeError("CI must provide PostgreSQL for these tests: set SAFETY_RULES_TEST_PG_URL (see .ci/postgres)")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'log.sqlite3'}"
-        return
-    if not PG:
-        pytest.skip("no PostgreSQL server reachable (set SAFETY_RULES_TEST_PG_URL)")
-    assert PG_URL is not None
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f"CREATE DATABASE {name}"))
-    yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    sa.create_engine(PG_URL).dispose()
-    with admin.connect() as c:
-        c.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
+BROKEN = FIXTURES / "broken_evaluations"
 
 
 def ev(case: str = "C1", expert: str = "X1", **kw: object) -> Evaluation:
@@ -75,10 +46,12 @@ def test_append_read_verify(url: str) -> None:
     b = log.append(ev("C2", hazard_eliminated=False))
     assert (a.seq, b.seq) == (1, 2) and b.prev_hash == a.hash
     assert [r.record_id for r in log.records()] == [a.record_id, b.record_id]
+    assert list(log.records()) == [a, b]
     assert log.head() == (2, b.hash)
     assert log.verify(anchor=b.hash).ok
-    again = EvaluationLog(url)  # reopening finds the same chain
+    again = EvaluationLog(url, read_only=True)  # reopening finds the same chain
     assert [r.hash for r in again.records()] == [a.hash, b.hash]
+    assert [e.kind for e in again.store.events()] == ["evaluation", "evaluation"]
 
 
 def test_corrections_are_new_records(url: str) -> None:
@@ -93,107 +66,171 @@ def test_corrections_are_new_records(url: str) -> None:
         log.append(ev(quality=3, corrects="nope"))
     again = log.append(ev(quality=5, corrects=fix.record_id))
     assert [r.record_id for r in log.effective()] == [again.record_id]
+    assert [r.record_id for r in log.effective(upto=fix.seq)] == [fix.record_id]
     assert len(list(log.records())) == 3  # nothing was overwritten
+    assert [e.kind for e in log.store.events()] == ["evaluation", "correction", "correction"]
     assert log.verify().ok
 
 
-def test_database_refuses_update_and_delete(url: str) -> None:
+def test_a_batch_is_checked_whole_and_written_all_or_nothing(url: str) -> None:
     log = EvaluationLog(url)
-    log.append(ev())
-    for statement in ("UPDATE expert_evaluations SET quality = 1", "DELETE FROM expert_evaluations"):
-        with pytest.raises(sa.exc.DBAPIError, match="append-only"), log.engine.begin() as c:
-            c.execute(sa.text(statement))
-    assert log.verify().ok and log.head()[0] == 1
+    kept = log.append(ev("C0"))
+    batch = [ev("C1"), ev("C2"), ev("C1", quality=1), ev("C0"), ev("C3", corrects="nope")]
+    where = [("batch.yaml", 2 + 3 * i) for i in range(len(batch))]
+    with pytest.raises(EvaluationLogError) as caught:
+        log.append_many(batch, where=where)
+    problems = [str(p) for p in caught.value.context["problems"]]
+    assert "3 of 5 evaluations refused; none was recorded" in str(caught.value)
+    assert problems[0].startswith("batch.yaml:8: case C1 / expert X1 is already evaluated")
+    assert problems[1].startswith(f"batch.yaml:11: case C0 / expert X1 is already evaluated (record {kept.record_id})")
+    assert problems[2].startswith("batch.yaml:14: no record 'nope'")
+    assert list(log.records()) == [kept] and log.verify().ok
+    written = log.append_many([ev("C1"), ev("C2")])
+    assert [r.seq for r in written] == [2, 3]
 
 
-def _tamper(url: str, sql: str, params: dict[str, object]) -> None:
-    """What an intruder with database access does: drop the guards, then edit."""
-    engine = sa.create_engine(url)
-    with engine.begin() as c:
-        if engine.dialect.name == "sqlite":
-            c.execute(sa.text("DROP TRIGGER IF EXISTS expert_evaluations_no_update"))
-            c.execute(sa.text("DROP TRIGGER IF EXISTS expert_evaluations_no_delete"))
-        else:
-            c.execute(sa.text("ALTER TABLE expert_evaluations DISABLE TRIGGER USER"))
-        c.execute(sa.text(sql), params)
-    engine.dispose()
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(n=st.integers(1, 6), data=st.data())
-def test_any_single_altered_deleted_or_swapped_record_is_detected(tmp_path: Path, n: int,
-                                                                  data: st.DataObject) -> None:
-    url = f"sqlite:///{tmp_path / f'{uuid.uuid4().hex}.sqlite3'}"
+@pytest.mark.parametrize(("name", "line", "words"), [
+    ("evaluated_twice.yaml", 6, "case CASE-1 / expert EXP-D03 is already evaluated"),
+    ("unknown_correction.yaml", 4, "no record '0123456789abcdef0123456789abcdef' for case CASE-2"),
+])
+def test_refused_batch_files_name_file_and_line_and_write_nothing(url: str, name: str, line: int,
+                                                                  words: str) -> None:
     log = EvaluationLog(url)
-    records = [log.append(ev(f"C{k}", quality=1 + k % 5)) for k in range(n)]
-    anchor = log.head()[1]
-    target = data.draw(st.integers(1, n))
-    op = data.draw(st.sampled_from(["alter", "alter-hash", "delete", "swap"] if n > 1 else ["alter", "delete"]))
-    if op == "alter":
-        _tamper(url, "UPDATE expert_evaluations SET quality = quality % 5 + 1 WHERE seq = :s", {"s": target})
-    elif op == "alter-hash":  # change content and recompute its own hash: the next record catches it
-        _tamper(url, "UPDATE expert_evaluations SET remark = 'x', hash = :h WHERE seq = :s",
-                {"s": target, "h": "f" * 64})
-    elif op == "delete":
-        _tamper(url, "DELETE FROM expert_evaluations WHERE seq = :s", {"s": target})
-    else:
-        other = data.draw(st.integers(1, n).filter(lambda x: x != target))
-        a, b = sorted((target, other))
-        _tamper(url, "UPDATE expert_evaluations SET seq = -1 WHERE seq = :a", {"a": a})
-        _tamper(url, "UPDATE expert_evaluations SET seq = :a WHERE seq = :b", {"a": a, "b": b})
-        _tamper(url, "UPDATE expert_evaluations SET seq = :b WHERE seq = -1", {"b": b})
-        target = a
-    result = EvaluationLog(url).verify(anchor=anchor)
-    assert not result.ok, (op, target, n)
-    assert result.first_bad_seq is not None and result.first_bad_seq <= target + 1
-    with pytest.raises(LogIntegrityError):
-        EvaluationLog(url).verified(anchor=anchor)
-    assert records  # the chain was built before tampering
+    items, where = load_evaluation_batch(BROKEN / name)
+    with pytest.raises(EventStoreError) as caught:
+        log.append_many(items, where=where)
+    assert f"{BROKEN / name}:{line}: " in str(caught.value) and words in str(caught.value)
+    assert log.head() == (0, GENESIS)
+
+
+@pytest.mark.parametrize(("name", "line", "words"), [
+    ("id_too_long.yaml", 4, "case_id: String should have at most 64 characters"),
+    ("nul_in_id.yaml", 5, "expert_id: String should match pattern"),
+])
+def test_values_postgresql_would_refuse_are_refused_in_the_file(name: str, line: int, words: str) -> None:
+    with pytest.raises(SchemaError) as caught:
+        load_evaluation_batch(BROKEN / name)
+    assert str(caught.value).startswith(f"{BROKEN / name}:{line}: ") and words in str(caught.value)
+
+
+def test_the_read_table_is_derived_and_rebuildable(url: str) -> None:
+    log = EvaluationLog(url)
+    first = log.append(ev("C1"))
+    log.append(ev("C1", quality=2, corrects=first.record_id))
+    with log.store.engine.begin() as c:
+        c.execute(sa.delete(index_table))  # lost or damaged: the events still hold everything
+    log.rebuild_index()
+    with pytest.raises(EvaluationLogError, match="already corrected"):
+        log.append(ev("C1", corrects=first.record_id))
+    with log.store.engine.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(index_table)).scalar() == 2
 
 
 WRITER = """
 import datetime as dt, sys
+from safety_rules import EvaluationLogError
 from safety_rules.experts._evaluation_log import Evaluation, EvaluationLog
-url, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+url, name = sys.argv[1], sys.argv[2]
 log = EvaluationLog(url)
-for k in range(count):
-    log.append(Evaluation(case_id=f"{name}-{k}", expert_id=name, enterprise_id="LY-1",
-                          case_date=dt.date(2017, 9, 5), timeliness=3, quality=4, advice_adopted=True,
-                          recorded_by="writer"))
-    if count > 10000:
-        print(k, flush=True)
+refused = 0
+for k in range(40):
+    for expert in (name, "shared"):
+        try:
+            log.append(Evaluation(case_id=f"C{k}", expert_id=expert, enterprise_id="LY-1", timeliness=3, quality=4,
+                                  case_date=dt.date(2017, 9, 5), advice_adopted=True, recorded_by=name))
+        except EvaluationLogError:
+            refused += 1
+print(refused)
 """
 
 
-def _writer(url: str, name: str, count: int) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", WRITER, url, name, str(count)], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def test_concurrent_writers_lose_nothing(url: str) -> None:
-    EvaluationLog(url)  # create the table before the race
-    writers = [_writer(url, f"W{i}", 500) for i in range(4)]
+def test_concurrent_evaluators_keep_the_read_table_consistent(url: str) -> None:
+    """Writers racing on the same (case, expert): exactly one records it, the others are refused."""
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, url, f"W{i}"], text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(3)]
+    refused = 0
     for w in writers:
-        _, err = w.communicate(timeout=600)
+        out, err = w.communicate(timeout=600)
         assert w.returncode == 0, err
-    log = EvaluationLog(url)
+        refused += int(out)
+    log = EvaluationLog(url, read_only=True)
     records = list(log.records())
-    assert len(records) == 2000
-    assert {(r.expert_id, r.case_id) for r in records} == {(f"W{i}", f"W{i}-{k}") for i in range(4) for k in range(500)}
+    assert sorted((r.expert_id, r.case_id) for r in records) == sorted(
+        [(f"W{i}", f"C{k}") for i in range(3) for k in range(40)] + [("shared", f"C{k}") for k in range(40)])
+    assert refused == 2 * 40
     assert log.verify().ok
 
 
-def test_killed_writer_leaves_a_valid_log(url: str) -> None:
-    EvaluationLog(url)
-    w = _writer(url, "K", 10**6)
-    assert w.stdout is not None
-    while int(w.stdout.readline() or -1) < 50:  # let it write a while, then kill it mid-batch
-        pass
-    w.send_signal(signal.SIGKILL)
-    w.wait(timeout=30)
-    time.sleep(0.2)
+def _legacy_log(url: str) -> list[legacy.EvaluationRecord]:
+    old = legacy.EvaluationLog(url)
+    first = old.append(legacy.Evaluation(**ev("C1", quality=2).model_dump()))
+    old.append(legacy.Evaluation(**ev("C2", "X2", hazard_eliminated=True, remark="").model_dump()))
+    old.append(legacy.Evaluation(**ev("C1", quality=4, corrects=first.record_id).model_dump()))
+    records = list(old.records())
+    old.engine.dispose()
+    return records
+
+
+def test_a_log_of_the_previous_format_is_carried_over_and_verifies(url: str) -> None:
+    before = _legacy_log(url)
+    with pytest.raises(EventStoreError, match="an evaluation log of the previous format; upgrade it"):
+        EvaluationLog(url, read_only=True)
+    log = EvaluationLog(url)  # opening for writing upgrades it
+    after = list(log.records())
+    assert [(r.seq, r.record_id, r.recorded_at, r.corrects) for r in after] == [
+        (o.seq, o.record_id, o.recorded_at, o.corrects) for o in before]
+    for r, o in zip(after, before, strict=True):
+        assert r.model_dump(include=set(Evaluation.model_fields)) == o.model_dump(include=set(Evaluation.model_fields))
+        assert r.legacy is not None and (r.legacy.seq, r.legacy.hash, r.legacy.prev_hash) == (o.seq, o.hash,
+                                                                                              o.prev_hash)
+        # The old hash can still be recomputed from what the event keeps.
+        fields = {**r.model_dump(include=set(Evaluation.model_fields)), "seq": r.legacy.seq,
+                  "record_id": r.record_id, "recorded_at": r.legacy.recorded_at, "prev_hash": r.legacy.prev_hash}
+        assert legacy.record_hash(fields) == o.hash
+    result = log.verify()
+    assert result.ok and result.head_seq == 3
+    assert result.checks[1].made or log.store.checkpoint_path is None
+    with log.store.engine.connect() as c:
+        assert not sa.inspect(c).has_table("expert_evaluations")  # one chain, not two
+    assert [r.quality for r in log.effective()] == [5, 4]
+    with pytest.raises(EvaluationLogError, match="already corrected"):  # the read table was carried over too
+        log.append(ev("C1", corrects=before[0].record_id))
+    log.append(ev("C1", quality=3, corrects=before[2].record_id))
+    assert EvaluationLog(url, read_only=True).verify().ok
+
+
+def test_a_tampered_log_of_the_previous_format_is_not_carried_over(url: str) -> None:
+    _legacy_log(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        if engine.dialect.name == "sqlite":
+            c.execute(sa.text("DROP TRIGGER expert_evaluations_no_update"))
+        else:
+            c.execute(sa.text("ALTER TABLE expert_evaluations DISABLE TRIGGER USER"))
+        c.execute(sa.text("UPDATE expert_evaluations SET quality = 1 WHERE seq = 2"))
+    with pytest.raises(LogIntegrityError, match="does not verify at its seq 2 .* nothing was migrated"):
+        EvaluationLog(url)
+    with engine.connect() as c:
+        assert sa.inspect(c).has_table("expert_evaluations") and not sa.inspect(c).has_table("events")
+    engine.dispose()
+
+
+def test_tampering_with_an_evaluation_is_named(url: str) -> None:
     log = EvaluationLog(url)
-    count = log.head()[0]
-    assert count >= 50 and log.verify().ok
-    log.append(ev("after-kill"))  # and the log still takes writes
-    assert log.verify().ok and log.head()[0] == count + 1
+    for k in range(3):
+        log.append(ev(f"C{k}"))
+    tamper(url, ("UPDATE events SET payload = replace(payload, :was, :now) WHERE seq = 2",
+                 {"was": '"quality":5', "now": '"quality":1'}))
+    result = EvaluationLog(url, read_only=True).verify()
+    assert not result.ok and result.first_bad_seq == 2 and result.stream == "experts/evaluations"
+
+
+def test_a_previous_record_that_does_not_fit_the_current_limits_stops_the_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    old = legacy.EvaluationLog(url)
+    old.append(legacy.Evaluation(**ev().model_dump(exclude={"case_id"}), case_id="C" * 70))
+    old.engine.dispose()  # SQLite kept the 70 characters its VARCHAR(64) column did not enforce
+    with pytest.raises(EventStoreError, match="record seq 1 .* does not fit the current format: String should have"):
+        EvaluationLog(url)
+    with sa.create_engine(url).connect() as c:
+        assert sa.inspect(c).has_table("expert_evaluations") and not sa.inspect(c).has_table("events")

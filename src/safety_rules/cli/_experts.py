@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +11,12 @@ import typer
 from rich.text import Text
 
 from ..engine._rulebook import BUNDLED, default_rules_path
-from ..experts._evaluation_log import Evaluation, EvaluationLog, EvaluationRecord, default_url, load_evaluations
+from ..experts._evaluation_log import (
+    Evaluation,
+    EvaluationLog,
+    EvaluationRecord,
+    load_evaluation_batch,
+)
 from ..experts._matching import MatchResult, match
 from ..experts._registry import (
     Expert,
@@ -24,11 +27,14 @@ from ..experts._registry import (
     load_history,
     load_policy,
 )
-from ..experts._scores import ExpertScore, expert_scores
+from ..experts._scores import expert_scores
+from ..shared._events import KEY_VARIABLE, LOCATION_VARIABLE
 from ..shared._validation import schema_error, validate
-from ._app import AsOfOption, Format, FormatOption, app, day, fail, handled, out, print_json
+from ._app import AsOfOption, Format, FormatOption, app, day, err, fail, handled, out, print_json
 
-experts_app = typer.Typer(no_args_is_help=True, help="The expert registry: list, match, evaluate, scores, verify-log.")
+experts_app = typer.Typer(no_args_is_help=True, help=(
+    "The expert registry: list, match, evaluate, scores, verify-log, upgrade-log. The evaluation log's "
+    f"events are authenticated with HMAC-SHA-256 when ${KEY_VARIABLE} is set."))
 app.add_typer(experts_app, name="experts")
 
 
@@ -41,11 +47,23 @@ RegistryOption = Annotated[Path | None, typer.Option("--registry", show_default=
 PolicyOption = Annotated[Path | None, typer.Option("--policy", show_default=False,
                                                    help="policy file (default: bundled experts/policy.yaml)")]
 LogOption = Annotated[str | None, typer.Option("--log", show_default=False, help=(
-    "evaluation log, a SQLAlchemy URL (default: $SAFETY_RULES_LOG, else " + default_url() + ")"))]
+    f"the event store holding the evaluation log: a SQLite file path or a SQLAlchemy URL (default: "
+    f"${LOCATION_VARIABLE}, else events.sqlite3 in the user data directory)"))]
+NoVerifyOption = Annotated[bool, typer.Option("--no-verify", help="read the log without verifying it first")]
 
 
-def _log(url: str | None) -> EvaluationLog:
-    return EvaluationLog(url or os.environ.get("SAFETY_RULES_LOG") or default_url())
+def _evaluations(log: str | None, no_verify: bool) -> list[EvaluationRecord]:
+    """The effective evaluations, from a log opened read-only and verified unless asked not to."""
+    evaluation_log = EvaluationLog(log, read_only=True)
+    if no_verify:
+        err.print(f"evaluation log {evaluation_log.url}: NOT verified (--no-verify)", highlight=False)
+        return evaluation_log.effective()
+    result = evaluation_log.verified()
+    made = ", ".join(c.name for c in result.checks if c.made)
+    not_made = ", ".join(c.name for c in result.checks if not c.made)
+    err.print(f"evaluation log {evaluation_log.url}: verified ({made}) up to seq {result.head_seq}"
+              + (f"; not checked: {not_made}" if not_made else ""), highlight=False)
+    return evaluation_log.effective(upto=result.head_seq)
 
 
 def _known_industries() -> set[str]:
@@ -63,10 +81,6 @@ def _experts(path: Path | None) -> list[Expert]:
 
 def _policy(path: Path | None) -> Policy:
     return load_policy(path or _registry_dir() / "policy.yaml")
-
-
-def _scores(experts: Iterable[Expert], policy: Policy, log: EvaluationLog) -> dict[str, ExpertScore]:
-    return expert_scores(experts, log.effective(), policy)
 
 
 @experts_app.command("list")
@@ -109,14 +123,14 @@ def match_cases(
     registry: RegistryOption = None,
     policy: PolicyOption = None,
     log: LogOption = None,
+    no_verify: NoVerifyOption = False,
     format: FormatOption = Format.table,
 ) -> None:
     """Assign experts to a batch of cases under the policy's hard rules, maximising the total score."""
     experts, pol = _experts(registry), _policy(policy)
     batch = load_cases(cases, industries=_known_industries())
     past = load_history(history) if history else []
-    evaluation_log = _log(log)
-    records = evaluation_log.effective()
+    records = _evaluations(log, no_verify)
     past += [PastAssignment(case=r.case_id, expert=r.expert_id, enterprise=r.enterprise_id, date=r.case_date)
              for r in records]
     result = match(batch, experts, pol, past, expert_scores(experts, records, pol))
@@ -182,10 +196,13 @@ def evaluate(
     corrects: Annotated[str | None, typer.Option("--corrects", help="record_id this record corrects")] = None,
     log: LogOption = None,
 ) -> None:
-    """Record outcome evaluations (append-only; a correction names the record it corrects)."""
-    evaluation_log = _log(log)
+    """Record outcome evaluations (append-only; a correction names the record it corrects).
+
+    A file is checked completely first and recorded in one transaction: all of it, or nothing.
+    """
+    where = None
     if file is not None:
-        items = load_evaluations(file)
+        items, where = load_evaluation_batch(file)
     else:
         missing = [n for n, v in (("--case", case), ("--expert", expert), ("--enterprise", enterprise),
                                   ("--case-date", case_date), ("--timeliness", timeliness),
@@ -200,12 +217,15 @@ def evaluate(
         if model is None:
             raise schema_error(problems)
         items = [model]
-    written: list[EvaluationRecord] = [evaluation_log.append(item) for item in items]
+    if not items:
+        out.print(f"no evaluations in {file}; nothing recorded", highlight=False)
+        return
+    evaluation_log = EvaluationLog(log)
+    written = evaluation_log.append_many(items, where=where)
     for rec in written:
         out.print(f"recorded seq {rec.seq}: {rec.record_id} ({rec.case_id} / {rec.expert_id})", highlight=False)
-    count, head = evaluation_log.head()
-    out.print(f"log head: {count} records, {head} (keep it to detect truncation: verify-log --anchor)",
-              highlight=False)
+    out.print(f"log head: seq {written[-1].seq}, {written[-1].hash} (also checkpointed; verify-log --anchor "
+              "checks it too)", highlight=False)
 
 
 @experts_app.command("scores")
@@ -214,11 +234,12 @@ def scores(
     registry: RegistryOption = None,
     policy: PolicyOption = None,
     log: LogOption = None,
+    no_verify: NoVerifyOption = False,
     format: FormatOption = Format.table,
 ) -> None:
     """Each expert's performance score from the evaluation log, and who is suspended by it."""
     experts, pol = _experts(registry), _policy(policy)
-    result = _scores(experts, pol, _log(log))
+    result = expert_scores(experts, _evaluations(log, no_verify), pol)
     if format is Format.json:
         print_json([s.model_dump(mode="json") for s in result.values()])
         return
@@ -236,9 +257,18 @@ def verify_log(
     anchor: Annotated[str | None, typer.Option("--anchor", help="a head hash printed by an earlier write")] = None,
     log: LogOption = None,
 ) -> None:
-    """Check the evaluation log's hash chain; exit 1 at the first altered, removed or moved record."""
-    result = _log(log).verify(anchor)
+    """Verify the event store: exit 1 at the first event altered, removed or moved, or a failed check."""
+    result = EvaluationLog(log, read_only=True).verify(anchor)
     if not result.ok:
         fail(str(result), code=1)
     out.print(str(result), highlight=False)
+
+
+@experts_app.command("upgrade-log")
+@handled
+def upgrade_log(log: LogOption = None) -> None:
+    """Bring the log's database to the current schema, carrying over a log of the previous format."""
+    evaluation_log = EvaluationLog(log)
+    seq, head = evaluation_log.head()
+    out.print(f"{evaluation_log.url}: up to date, head seq {seq} {head}", highlight=False)
 

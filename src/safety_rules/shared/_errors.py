@@ -13,16 +13,25 @@ can print each one as ``path:line: rule-id: message``.
     │   │                           unknown key, missing key, wrong type or value
     │   ├── ExpressionError         a condition: bad syntax, a construct outside the language,
     │   │                           an undeclared fact, a type or unit mismatch
-    │   └── FactError               enterprise facts: unknown fact, wrong type, value outside
-    │                               an enum, bad record field
+    │   ├── FactError               enterprise facts: unknown fact, wrong type, value outside
+    │   │                           an enum, bad record field
+    │   └── EventValueError         an event the store will not write because some database
+    │                               would refuse or alter it: stream or kind too long or with
+    │                               characters outside the allowed set, a payload that is not
+    │                               JSON or not valid Unicode
     ├── RulebookError               a rulebook that fails validation; ``.problems`` holds every
     │                               problem found in one run, not just the first
     ├── NotFoundError               a rule, fact, expert or record id that does not exist
     │                               (with a "did you mean")
     ├── MatchingError               an expert-matching request that cannot be processed
-    └── EvaluationLogError          the outcome-evaluation log cannot be read or written
-        └── LogIntegrityError       the hash chain is broken: a record was altered, removed
-                                    or reordered
+    └── EventStoreError             the hash-chained event store cannot be opened, read or
+        │                           written: a missing path opened read-only, an old schema,
+        │                           a database error, a missing HMAC key
+        ├── LogIntegrityError       the store does not verify: an event altered, removed or
+        │                           reordered, a checkpoint or HMAC that does not match
+        └── EvaluationLogError      an evaluation the expert log refuses: a (case, expert)
+                                    already evaluated, a correction of an unknown or already
+                                    corrected record
 
 Messages are English; Chinese appears only where it quotes data (labels, titles,
 citations).
@@ -155,16 +164,24 @@ class NotFoundError(SafetyRulesError):
     """An id that names nothing."""
 
 
+class EventValueError(InputError):
+    """An event that some supported database would refuse or alter; refused on every database alike."""
+
+
 class MatchingError(SafetyRulesError):
     """An expert-matching request that cannot be processed."""
 
 
-class EvaluationLogError(SafetyRulesError):
-    """The outcome-evaluation log cannot be read or written."""
+class EventStoreError(SafetyRulesError):
+    """The event store cannot be opened, read or written."""
 
 
-class LogIntegrityError(EvaluationLogError):
-    """The evaluation log's hash chain does not verify."""
+class LogIntegrityError(EventStoreError):
+    """The event store's hash chain, checkpoints or HMACs do not verify."""
+
+
+class EvaluationLogError(EventStoreError):
+    """An evaluation the expert evaluation log refuses to record."""
 
 
 class RulebookError(SafetyRulesError):
