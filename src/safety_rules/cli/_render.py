@@ -53,8 +53,8 @@ def citation_label(c: ResolvedCitation) -> str:
     text = f"[{ROLE_LABEL.get(c.role, c.role)}] {c.text}"
     if c.jurisdiction != "national":
         text += "（地方性规定）"
-    if c.role == "penalty" and c.preferred:
-        text += "（建议适用" + (f"：{c.reason}" if c.reason else "") + "）"
+    if c.role == "penalty" and c.preferred and c.reason:  # only where there is a choice to explain
+        text += f"（建议适用：{c.reason}）"
     if not c.source_checked:
         text += " [未核对]"
     return text
