@@ -39,8 +39,8 @@ def test_all_shaft_exits_are_never_compliant_under_88(book: Rulebook) -> None:
 
 def test_unassessed_principals_in_2017_are_a_violation_of_the_2014_law(book: Rulebook) -> None:
     """T-MET-1: before 129号 took effect, the duty of 安全生产法 (2014) 第二十四条第二款 applied."""
-    steel = book.enterprise("T-MET-1", {"metal_smelting": True, "principals_assessed": False},
-                            industries=["metallurgy"])
+    steel = book.enterprise("T-MET-1", {"economic_class": "3120", "metal_smelting": True,
+                                        "principals_assessed": False}, industries=["metallurgy"])
     a = book.assess(steel, dt.date(2017, 9, 7))
     (f,) = [f for f in a.findings if f.rule_id == "metallurgy.principals-assessed"]
     assert f.severity == "violation" and f.rule_version == "2014"
@@ -56,7 +56,8 @@ def test_a_rolling_mill_is_metallurgy_by_its_economic_class(book: Rulebook) -> N
     """T-MET-2: a 大类31 rolling mill (3130 钢压延加工) with gas furnaces and no CO alarms is 冶金 and
     a major hazard under 部令第10号 第四条（六）, though it does not smelt."""
     mill = book.enterprise("T-MET-2", {"economic_class": "3130", "metal_smelting": False,
-                                       "metallurgy_gas_facilities": True, "metallurgy_gas_rooms_co_alarm": False},
+                                       "metallurgy_gas_facilities": True,
+                                       "metallurgy_gas_co_points": [{"name": "加热炉操作室", "fixed_co_alarm": False}]},
                            industries=["metallurgy"])
     a = book.assess(mill, dt.date(2024, 6, 1))
     (f,) = [f for f in a.findings if f.rule_id == "metallurgy.gas-area-co-alarm"]
@@ -97,7 +98,8 @@ def test_every_sub_item_that_holds_is_named(book: Rulebook) -> None:
 
 
 def test_major_hazards_carry_the_measures_and_violations_do_not(book: Rulebook) -> None:
-    steel = book.enterprise("S", {"metal_smelting": True, "principals_assessed": False}, industries=["metallurgy"])
+    steel = book.enterprise("S", {"economic_class": "3120", "metal_smelting": True, "principals_assessed": False},
+                            industries=["metallurgy"])
     (before,) = [f for f in book.assess(steel, dt.date(2017, 9, 7)).findings]
     assert before.measures == []
     (after,) = [f for f in book.assess(steel, dt.date(2024, 6, 1)).findings
@@ -128,7 +130,8 @@ def test_several_penalties_need_one_preferred(rules_copy: Path) -> None:
         "      - {document: work-safety-law, provision: penalty-hazard-not-eliminated", 1)
     target.write_text(fixed, encoding="utf-8")
     book = Rulebook.load(rules_copy)
-    steel = book.enterprise("S", {"metal_smelting": True, "principals_assessed": False}, industries=["metallurgy"])
+    steel = book.enterprise("S", {"economic_class": "3120", "metal_smelting": True, "principals_assessed": False},
+                            industries=["metallurgy"])
     (f,) = book.assess(steel, dt.date(2017, 9, 7)).findings
     penalties = [c for c in f.citations if c.role == "penalty"]
     assert [c.provision for c in penalties] == ["penalty-principals-not-assessed", "penalty-hazard-not-eliminated"]
@@ -163,7 +166,7 @@ def test_provincial_law_is_cited_beside_national_law_only_inside_the_province(ru
         "      - {document: test-province-regulation, provision: principals-assessed, role: duty}\n", 1)
     target.write_text(text, encoding="utf-8")
     book = Rulebook.load(rules_copy)
-    facts = {"metal_smelting": True, "principals_assessed": False}
+    facts = {"economic_class": "3120", "metal_smelting": True, "principals_assessed": False}
     day = dt.date(2017, 9, 7)
     inside = book.assess(book.enterprise("A", facts, industries=["metallurgy"], region="371302"), day)
     outside = book.assess(book.enterprise("B", facts, industries=["metallurgy"], region="110101"), day)
