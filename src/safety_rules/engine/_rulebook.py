@@ -490,7 +490,9 @@ class Rulebook:
                         env: Environment) -> tuple[dict[str, Any], list[Reason], list[str]]:
         code, applies, when = self.outcome(version, env)
         assert code == VIOLATED and when is not None, "compiled and reference evaluators disagree"
-        reasons = [_reason(r, None) for r in (applies.reasons if applies else ())]
+        # applicability may match records too (any dust collector at all): they say the rule applies,
+        # not which thing broke it, so they are not named as the records that violated
+        reasons = [_reason(r, None, records=False) for r in (applies.reasons if applies else ())]
         held: list[str] = []
         if version.sub_conditions:
             # every sub-item that holds, not just the first: each is its own finding in the record
@@ -564,9 +566,9 @@ class Rulebook:
                                replaced_by=spec.replaced_by, as_of=day, versions=versions)
 
 
-def _reason(r: Any, sub_item: str | None) -> Reason:
+def _reason(r: Any, sub_item: str | None, *, records: bool = True) -> Reason:
     return Reason(condition=r.text, value=r.value, facts=dict(r.facts), sub_item=sub_item,
-                  records=[RecordRef(fact=f, index=i, record=dict(rec)) for f, i, rec in r.records])
+                  records=[RecordRef(fact=f, index=i, record=dict(rec)) for f, i, rec in r.records] if records else [])
 
 
 def _implied_industries(industries: Mapping[str, Any]) -> dict[str, set[str]]:
