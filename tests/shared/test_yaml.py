@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
+import os
+import tracemalloc
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from safety_rules import YamlError
-from safety_rules.shared._yaml import line_of, parse_yaml
+from safety_rules.shared._yaml import line_of, load_yaml, parse_yaml, read_limited
 
 from ..conftest import RULES
 
@@ -86,3 +90,86 @@ def test_mangled_rule_file_raises_only_yaml_error(data: st.DataObject) -> None:
         text = text[:i] + insert + text[j:]
     with contextlib.suppress(YamlError):
         parse_yaml(text, "mangled.yaml")
+
+
+def test_repeated_loads_keep_no_memory(tmp_path: Path) -> None:
+    # PyYAML's constructor keeps every object it built; one shared for the process grew
+    # by every parse (1.7 MB per rulebook load)
+    path = RULES / "hazchem" / "tank-farm-emergency-shutoff.yaml"
+    for _ in range(20):
+        load_yaml(path)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(200):
+            load_yaml(path)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 256 * 1024, f"{grown} bytes kept after 200 loads"
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("version: 010\n", ["010 has a leading zero", "octal", "010 would read as 8"]),
+    ("duration: 1:30\n", ["1:30 is a sexagesimal", "would read as 90"]),
+    ("n: 007.5\n", ["007.5 has leading zeros"]),
+    ("n: 1_000\n", ["drops '_'", "1_000 would read as 1000"]),
+    ("n: 0x1A\n", ["0x1A is a hexadecimal"]),
+    ("n: .inf\n", [".inf is not a finite number"]),
+    ("n: .NaN\n", [".NaN is not a finite number"]),
+    ("n: 1.0e+999\n", ["1.0e+999 is not a finite number"]),
+    ("n: 9007199254740993\n", ["beyond the limit", "2**53"]),
+    ("n: -99999999999999999999\n", ["beyond the limit"]),
+])
+def test_surprising_yaml_numbers_are_refused_with_the_reason(text: str, words: list[str]) -> None:
+    with pytest.raises(YamlError) as info:
+        parse_yaml("a: 1\n" + text, "numbers.yaml")
+    for w in words:
+        assert w in str(info.value), str(info.value)
+    assert "quote it" in str(info.value) or "finite" in str(info.value) or "limit" in str(info.value)
+    assert info.value.line == 2
+
+
+def test_plain_numbers_still_read() -> None:
+    assert parse_yaml("a: [0, -0, +7, 10, 0.5, .5, 2026.10, 1.5e+3, 9007199254740992, '010', 1e5]") == {
+        "a": [0, 0, 7, 10, 0.5, 0.5, 2026.1, 1500.0, 2**53, "010", "1e5"]}
+
+
+def test_non_utf8_file_names_the_line_of_the_first_bad_byte() -> None:
+    with pytest.raises(YamlError) as info:
+        parse_yaml(b"a: 1\nb: 2\nc: \xe5\xb9\nd: 4\n", "latin.yaml")
+    assert info.value.line == 3 and "column 4" in str(info.value) and "0xe5" in str(info.value)
+
+
+def test_lines_inside_a_folded_value() -> None:
+    data = parse_yaml("x: 1\nwhen: >\n  a and\n  b\n\n  c\nnext: plain\n  more\n  again\n")
+    assert data["when"] == "a and b\nc\n"
+    assert [data.line_in_value("when", data["when"].index(ch)) for ch in "abc"] == [3, 4, 6]
+    assert data.line_in_value("next", data["next"].index("again")) == 9
+    assert data.line_in_value("x", 0) == 1  # a one-line value: the key's line
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer came
+    with pytest.raises(YamlError, match="it is a FIFO, not a regular file"):
+        load_yaml(fifo)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_device_is_refused_not_read_forever(tmp_path: Path) -> None:
+    link = tmp_path / "zero.yaml"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(YamlError, match="it is a device, not a regular file"):
+        load_yaml(link)
+
+
+def test_reading_stops_at_the_limit(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"a: " + b"x" * 100)
+    with pytest.raises(YamlError, match="the limit is 50"):
+        read_limited(big, 50)
+    assert read_limited(big, 103) == b"a: " + b"x" * 100
