@@ -63,8 +63,8 @@ class YamlMapping(dict[Any, Any]):
 
     def line_in_value(self, key: Any, offset: int | None) -> int | None:
         """The line of character ``offset`` of the string value of ``key`` (else the key's line)."""
-        spans = self.text_lines.get(key) if offset is not None else None
-        if not spans:
+        spans = self.text_lines.get(key)
+        if not spans or offset is None:
             return self.key_lines.get(key)
         index = bisect.bisect_right([start for start, _ in spans], offset) - 1
         return spans[max(index, 0)][1]
@@ -219,13 +219,14 @@ def parse_yaml(text: str | bytes, path: str | Path = "<string>", *,
     if size > max_bytes:
         raise YamlError(f"file is {size} bytes; the limit is {max_bytes}", path=where)
     if isinstance(text, bytes):
+        data = text
         try:
-            text = text.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = text.count(b"\n", 0, exc.start) + 1
-            column = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
+            line = data.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
             raise YamlError(f"file is not UTF-8 text: byte {exc.start} (column {column}) is "
-                            f"{text[exc.start]:#04x}", path=where, line=line) from None
+                            f"{data[exc.start]:#04x}", path=where, line=line) from None
     if "\x00" in text:
         raise YamlError("file contains a NUL character; it is not a text file", path=where)
     loader = _Loader(text)
@@ -233,9 +234,9 @@ def parse_yaml(text: str | bytes, path: str | Path = "<string>", *,
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
+        syntax_line = mark.line + 1 if mark is not None else None
         reason = " ".join(x for x in (exc.context, exc.problem) if x)
-        raise YamlError(f"YAML syntax error: {reason}", path=where, line=line) from None
+        raise YamlError(f"YAML syntax error: {reason}", path=where, line=syntax_line) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"YAML error: {exc}", path=where) from None
     except RecursionError:
