@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-RULE_ID = re.compile(r"^[a-z]+\.[a-z0-9][a-z0-9-]*$")
+RULE_ID = re.compile(r"[a-z]+\.[a-z0-9][a-z0-9-]*")
 
 Severity = Literal["major_hazard", "violation"]
 Expectation = Literal["violated", "compliant", "undetermined", "not_applicable"]
@@ -122,11 +122,6 @@ class RuleVersion(_Strict):
     examples: list[Example] = Field(min_length=2)
     note: str | None = None
 
-    @field_validator("version", mode="before")
-    @classmethod
-    def _label(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
-
 
 class RuleFile(_Strict):
     id: str = Field(description="stable id, <industry>.<name>; never reused for another meaning")
@@ -142,7 +137,7 @@ class RuleFile(_Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not RULE_ID.match(v):
+        if not RULE_ID.fullmatch(v):
             raise ValueError(f"rule id {v!r} must look like 'industry.some-name' "
                              "(lower-case letters, digits, '-')")
         return v
@@ -167,7 +162,9 @@ class RulebookFile(_Strict):
         "(report, withdrawal and suspension, resumption after review); cited on every major-hazard "
         "finding when in force")
 
-    @field_validator("version", mode="before")
+    @field_validator("retired_ids")
     @classmethod
-    def _label(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+    def _ids(cls, v: list[str]) -> list[str]:
+        for rule_id in v:
+            RuleFile._id(rule_id)
+        return v
