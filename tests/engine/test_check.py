@@ -41,6 +41,9 @@ CASES: dict[str, tuple[list[str], int | None]] = {
                                     "does not list 'dust.one-sided-replacement' in its replaced_by"], 5),
     "overlapping_versions.yaml": (["windows 2017-11-30..2023-06-30 and 2023-05-15.. overlap"], 4),
     "version_gap.yaml": (["gap from 2023-05-01 to 2023-05-14"], 4),
+    "unquoted_version.yaml": (["versions.0.version: expected text, got the number 2023.1", "put it in quotes"], 6),
+    "id_with_newline.yaml": (["rule id 'dust.zone20-electrics\\n' must look like 'industry.some-name'"], 1),
+    "octal_number.yaml": (["030 has a leading zero, which makes it octal", "quote it"], 12),
 }
 
 
@@ -110,6 +113,15 @@ def test_retired_id_may_not_be_reused(rules_copy: Path) -> None:
                   encoding="utf-8")
     report = check_rulebook(rules_copy)
     assert any("retired" in p.message and p.rule_id == "dust.warning-signs" for p in report.problems)
+
+
+def test_retired_ids_are_checked_whole(rules_copy: Path) -> None:
+    # with re.match, "x$" also matched "x\n": such an id slipped past the retired-id check
+    rb = rules_copy / "rulebook.yaml"
+    rb.write_text(rb.read_text(encoding="utf-8").replace("retired_ids: []", 'retired_ids: ["dust.warning-signs\\n"]'),
+                  encoding="utf-8")
+    report = check_rulebook(rules_copy)
+    assert any("rule id 'dust.warning-signs\\n' must look like" in p.message for p in report.problems)
 
 
 def test_stray_directory_is_reported(rules_copy: Path) -> None:

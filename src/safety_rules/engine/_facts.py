@@ -32,7 +32,7 @@ from ..shared._errors import FactError, Problem, did_you_mean
 from ._expressions import RESERVED
 from ._types import Type
 
-FACT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+FACT_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 FieldKind = Literal["bool", "number", "enum", "string", "date"]
 
@@ -120,7 +120,7 @@ def spec_type(fact_id: str, spec: FactSpec | FieldSpec) -> Type:
 
 
 def fact_id_problem(fact_id: Any) -> str | None:
-    if not isinstance(fact_id, str) or not FACT_ID.match(fact_id):
+    if not isinstance(fact_id, str) or not FACT_ID.fullmatch(fact_id):
         return f"fact id {fact_id!r} must be lower_snake_case (a-z, 0-9, _), starting with a letter"
     if fact_id in RESERVED:
         return f"fact id {fact_id!r} is reserved by the condition language"

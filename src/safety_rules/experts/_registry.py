@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..shared._errors import Problem, did_you_mean
 from ..shared._validation import load_model, schema_error
 
-EXPERT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+EXPERT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 Difficulty = Literal["routine", "difficult", "major"]
 
 
@@ -96,7 +96,7 @@ class Expert(_Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not EXPERT_ID.match(v):
+        if not EXPERT_ID.fullmatch(v):
             raise ValueError(f"expert id {v!r} may hold letters, digits, '.', '_' and '-'")
         return v
 

@@ -46,10 +46,14 @@ def _describe(error: Any, known: list[str]) -> str:
     if kind == "missing":
         parent = ".".join(str(p) for p in loc[:-1])
         return f"missing required key {key!r}" + (f" in {parent}" if parent else "")
+    got = error.get("input")
+    if kind == "string_type" and isinstance(got, int | float) and not isinstance(got, bool):
+        # versions and edition ids: unquoted, YAML reads 2026.10 as the number 2026.1
+        return (f"{path}: expected text, got the number {got!r}; put it in quotes (e.g. \"2026.10\"): "
+                "unquoted, YAML reads it as a number and may change it (2026.10 becomes 2026.1)")
     message = str(error["msg"])
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
-    got = error.get("input")
     shown = "" if isinstance(got, dict | list) or kind.startswith("value_error") else f", got {got!r}"
     return f"{path}: {message}{shown}" if path else f"{message}{shown}"
 
