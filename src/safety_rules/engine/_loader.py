@@ -106,12 +106,9 @@ def _read(path: Path, problems: list[Problem]) -> Any:
 
 def _expression_problem(exc: ExpressionError, raw: Any, key: str, path: str,
                         rule_id: str | None) -> Problem:
-    """Place an expression error on the line of its key (plus the line inside a block)."""
-    base = raw.key_lines.get(key) if isinstance(raw, YamlMapping) else None
-    text = raw.get(key) if isinstance(raw, Mapping) else None
-    line = base
-    if base is not None and exc.line is not None and isinstance(text, str) and "\n" in text.strip():
-        line = base + exc.line
+    """Place an expression error on the line of the text it is about, also inside a
+    folded (``>``) or plain multi-line value; else on the line of its key."""
+    line = raw.line_in_value(key, exc.context.get("offset")) if isinstance(raw, YamlMapping) else None
     located = exc.located(path=path, line=line, rule_id=rule_id)
     return Problem(f"{key}: {located.problem().message}", path=path, line=line, rule_id=rule_id,
                    fact=exc.fact, code="ExpressionError")
