@@ -16,7 +16,7 @@ from safety_rules.engine._compiler import (
     generate_source,
     outcome_codes,
 )
-from safety_rules.engine._expressions import parse_expression, render
+from safety_rules.engine._expressions import MAX_NESTING, parse_expression, render
 from safety_rules.engine._interpreter import Environment, evaluate, explain
 from safety_rules.engine._types import BOOL
 
@@ -234,3 +234,92 @@ def test_missing_fact_never_counts_as_compliant() -> None:
     # literal decides it
     expr = parse_expression("not (flag and height_m > 3)", FACTS)
     assert evaluate(expr, {}, DAY) is None
+
+
+# ------------------------------------------- deep and long conditions: accepted means it runs
+
+
+def test_long_arithmetic_chain_compiles() -> None:
+    # ~330 terms of '+' made Python's compiler raise RecursionError, ~105 too many parentheses
+    text = " + ".join(["height_m", "2"] * 1_000) + " - 3 * 2 / 4 > 5"
+    expr = parse_expression(text, FACTS)
+    for facts in ({"height_m": 1.5}, {"height_m": -2}, {}):
+        assert compile_expression(expr)(facts, DAY) == evaluate(expr, facts, DAY)
+
+
+def test_long_if_else_chain_compiles() -> None:
+    # an if/else chain over ~90 levels gave "too many nested parentheses" in the generated code
+    chain = " ".join(f"{i} if height_m > {i} else" for i in range(400, 0, -1)) + " 0"
+    expr = parse_expression(f"({chain}) >= 17", FACTS)
+    for facts in ({"height_m": 17.5}, {"height_m": 3}, {}):
+        assert compile_expression(expr)(facts, DAY) == evaluate(expr, facts, DAY)
+    assert value("(1 if flag else 2 if other else 3) == 2", {"flag": False, "other": True}) is True
+
+
+def _leaf_bool(draw: st.DrawFn, budget: int, var: str | None) -> str:
+    choices = ["flag", "other", "True"] + ([f"{var}.ok"] if var else [])
+    if budget >= 2:
+        choices += ["(height_m > 3)", "(level in ['一级'])"] + ([f"({var}.q_t >= 2)"] if var else [])
+    return draw(st.sampled_from(choices))
+
+
+def _leaf_num(draw: st.DrawFn, budget: int) -> str:
+    return draw(st.sampled_from(["2", "0", "7.5"] + (["(-3)"] if budget >= 2 else [])))
+
+
+@st.composite
+def deep_numbers(draw: st.DrawFn, budget: int, var: str | None) -> str:
+    """A number expression using at most ``budget`` levels of nesting: one deep operand per
+    level and long flat chains beside it."""
+    if budget <= 2:
+        return draw(st.sampled_from(["height_m", "2"]))
+    kind = draw(st.sampled_from(["arith", "neg", "ifelse"]))
+    deep = draw(deep_numbers(budget - 1, var))
+    if kind == "neg":
+        return f"(-{deep})"
+    n = draw(st.integers(1, 40))
+    if kind == "ifelse":
+        parts = [(_leaf_bool(draw, budget - 1, var), _leaf_num(draw, budget - 1)) for _ in range(n)]
+        at = draw(st.integers(0, n))
+        links = "".join(f"{deep if i == at else then} if {c} else " for i, (c, then) in enumerate(parts))
+        return f"({links}{deep if at == n else _leaf_num(draw, budget - 1)})"
+    group = draw(st.sampled_from(["+-", "*/"]))  # one precedence: a chain is one level
+    ops = draw(st.lists(st.sampled_from(group), min_size=n, max_size=n))
+    at = draw(st.integers(0, n))
+    operands = [deep if i == at else _leaf_num(draw, budget - 1) for i in range(n + 1)]
+    if at > 0 and ops[at - 1] == "/":
+        ops[at - 1] = "*"  # keep the unit: 2 / m would not compare with m
+    return "(" + operands[0] + "".join(f" {op} {o}" for op, o in zip(ops, operands[1:], strict=True)) + ")"
+
+
+@st.composite
+def deep_conditions(draw: st.DrawFn, budget: int = MAX_NESTING, var: str | None = None) -> str:
+    if budget <= 2:
+        return _leaf_bool(draw, budget, var)
+    kind = draw(st.sampled_from(["not", "and", "or", "cmp", "ifelse"] + ([] if var else ["agg"])))
+    if kind == "cmp":
+        return f"({draw(deep_numbers(budget - 1, var))} > height_m)"
+    if kind == "agg":
+        func = draw(st.sampled_from(["any", "all"]))
+        return f"{func}({draw(deep_conditions(budget - 1, 'u'))} for u in units if u.ok)"
+    deep = draw(deep_conditions(budget - 1, var))
+    if kind == "not":
+        return f"(not {deep})"
+    n = draw(st.integers(1, 40))
+    leaves = [_leaf_bool(draw, budget - 1, var) for _ in range(n)]
+    at = draw(st.integers(0, n))
+    if kind == "ifelse":
+        links = "".join(f"{deep if i == at else leaves[i - 1]} if {leaves[i]} else " for i in range(n))
+        return f"({links}{deep if at == n else 'other'})"
+    operands = [*leaves[:at], deep, *leaves[at:]]
+    return "(" + f" {kind} ".join(operands) + ")"
+
+
+@settings(max_examples=60, deadline=None)
+@given(deep_conditions(), facts_strategy().map(lambda f: {**f, "units": f.get("units", [])[:1]}))
+def test_every_accepted_deep_or_long_condition_compiles_and_agrees(text: str, facts: dict[str, Any]) -> None:
+    expr = parse_expression(text, FACTS)  # within the limits by construction: accepted
+    assert compile_expression(expr)(facts, DAY) == evaluate(expr, facts, DAY)
+    rules = [CompiledRule(parse_expression("flag or not flag", FACTS), expr), CompiledRule(None, expr)]
+    codes = outcome_codes(compile_rules(rules, {}, [])(facts, DAY), 2)
+    assert codes[1] == {True: 2, False: 1, None: 3}[evaluate(expr, facts, DAY)]

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 
 import pytest
 
 from safety_rules import ExpressionError
-from safety_rules.engine._expressions import Aggregate, BoolOp, Compare, FactRef, parse_expression, render
+from safety_rules.engine._expressions import (
+    MAX_CONDITION_CHARS,
+    MAX_NESTING,
+    Aggregate,
+    Arith,
+    BoolOp,
+    Compare,
+    FactRef,
+    IfElse,
+    parse_expression,
+    render,
+)
 from safety_rules.engine._types import BOOL, Type
 
 FACTS = {
@@ -122,3 +134,69 @@ def test_date_literal_value() -> None:
     expr = parse_expression("since < date('2021-09-01')", FACTS)
     assert isinstance(expr, Compare)
     assert getattr(expr.right, "value", None) == dt.date(2021, 9, 1)
+
+
+def test_long_condition_parses_without_rescanning_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ast.get_source_segment splits the whole text again for every node: 16,000 operands took 303 s
+    def rescans(*args: object, **kwargs: object) -> str:
+        raise AssertionError("the text of a node is cut from lines split once")
+
+    monkeypatch.setattr(ast, "get_source_segment", rescans)
+    text = " or ".join(f"height_m > {i}" for i in range(16_000))
+    expr = parse_expression(text, FACTS)
+    assert isinstance(expr, BoolOp) and len(expr.operands) == 16_000
+    assert expr.operands[-1].text == "height_m > 15999"
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("height_m > 1e309", ["number 1e309 is out of range", "finite", "1e+15"]),
+    ("height_m > -1e309", ["number 1e309 is out of range"]),
+    ("height_m > 1" + "0" * 400, ["is out of range", "(the limit)"]),
+    ("height_m < 1e16", ["number 1e16 is out of range"]),
+])
+def test_absurd_number_literals_are_refused(text: str, words: list[str]) -> None:
+    # 1e309 is inf to Python: it type-checked, then the generated code said NameError: inf
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text, FACTS)
+    for w in words:
+        assert w in str(info.value), str(info.value)
+
+
+def test_nesting_is_bounded_with_the_line_and_the_limit() -> None:
+    text = "flag and\n" + "(not " * MAX_NESTING + "other" + ")" * MAX_NESTING
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text, FACTS)
+    assert f"nests deeper than {MAX_NESTING} levels (the limit)" in str(info.value)
+    assert info.value.line == 2
+    parse_expression("(not " * (MAX_NESTING - 1) + "other" + ")" * (MAX_NESTING - 1), FACTS)
+
+
+def test_nesting_too_deep_for_pythons_parser_is_an_expression_error() -> None:
+    with pytest.raises(ExpressionError, match="nests too deeply for the parser"):
+        parse_expression(" + ".join(["height_m"] * 5_000) + " > 1", FACTS)
+
+
+def test_condition_size_is_bounded() -> None:
+    with pytest.raises(ExpressionError, match=f"the limit is {MAX_CONDITION_CHARS}"):
+        parse_expression("flag or " * (MAX_CONDITION_CHARS // 8) + "flag", FACTS)
+
+
+def test_aggregates_nest_at_most_twice() -> None:
+    parse_expression("any(any(v.ok for v in units) and u.ok for u in units)", FACTS)
+    with pytest.raises(ExpressionError, match="aggregates nest at most 2 deep"):
+        parse_expression("any(any(any(w.ok for w in units) for v in units) for u in units)", FACTS)
+
+
+def test_chains_are_one_flat_node() -> None:
+    arith = parse_expression("height_m + 1 - height_m * 2 / 4 + 3 > 0", FACTS)
+    assert isinstance(arith, Compare) and isinstance(arith.left, Arith)
+    assert arith.left.ops == ("+", "-", "+") and len(arith.left.operands) == 4
+    chain = parse_expression("(1 if flag else 2 if other else 3) > 0", FACTS)
+    assert isinstance(chain, Compare) and isinstance(chain.left, IfElse) and len(chain.left.branches) == 2
+
+
+def test_error_column_counts_characters_not_bytes() -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse_expression("level == '一级' and nope", FACTS)
+    assert "(at column 19)" in str(info.value)
+    assert info.value.context["offset"] == 18

@@ -10,6 +10,13 @@ else (None if a is None or b is None else True)``), so there is no call per
 operator and no tree to walk: one function per rule, nested closures or a tree
 walker are 2-10x slower (the measurements behind the design).
 
+Chains (``a + b + c ...``, ``x if c else y if d else ...``) are emitted flat, and past
+``INLINE_CHAIN`` links as one call of a helper, because Python's own compiler nests
+them: a few hundred links of ``+`` exhaust its recursion limit, and parentheses nested
+past 200 levels are a syntax error. With the nesting the condition language allows
+(``_expressions.MAX_NESTING``) every condition that type-checks compiles; a property
+test over deep and long conditions holds that.
+
 The semantics are defined by ``_interpreter``; a property test holds the two equal.
 """
 
@@ -17,6 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import keyword
+import math
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +49,7 @@ from ._expressions import (
 )
 
 NOT_APPLICABLE, COMPLIANT, VIOLATED, UNDETERMINED = 0, 1, 2, 3
+INLINE_CHAIN = 16
 
 # Indexes of the rules, by outcome: (not applicable, compliant, violated, undetermined).
 Outcomes = tuple[list[int], list[int], list[int], list[int]]
@@ -101,7 +111,36 @@ def _sum3(values: list[Any]) -> Any:
     return sum(values)
 
 
-_HELPERS: dict[str, Any] = {"_any3": _any3, "_all3": _all3, "_count3": _count3, "_sum3": _sum3}
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
+
+def _arith3(values: tuple[Any, ...], ops: str) -> Any:
+    """A long arithmetic chain, left to right: unknown if an operand is, or a divisor is 0."""
+    if None in values:
+        return None
+    result = values[0]
+    for op, v in zip(ops, values[1:], strict=True):
+        if op == "/" and v == 0:
+            return None
+        result = _OPERATORS[op](result, v)
+    return result
+
+
+def _ifelse3(*thunks: Callable[[], Any]) -> Any:
+    """A long ``then if condition else ...`` chain: (condition, then) pairs and the last
+    ``else``, each a function so that only what the conditions select is evaluated."""
+    for i in range(0, len(thunks) - 1, 2):
+        c = thunks[i]()
+        if c is None:
+            return None
+        if c:
+            return thunks[i + 1]()
+    return thunks[-1]()
+
+
+_HELPERS: dict[str, Any] = {"_any3": _any3, "_all3": _all3, "_count3": _count3, "_sum3": _sum3,
+                            "_arith3": _arith3, "_ifelse3": _ifelse3}
 
 
 def _is_simple(code: str) -> bool:
@@ -151,9 +190,10 @@ class _Codegen:
 
     def expr(self, e: Expr, scope: Mapping[str, str]) -> str:
         if isinstance(e, Const):
-            if isinstance(e.value, str | bool | int | float) or e.value is None:
-                return repr(e.value)
-            return self.constant(frozenset(e.value) if isinstance(e.value, tuple) else e.value)
+            v = e.value
+            if v is None or isinstance(v, str | bool | int) or (isinstance(v, float) and math.isfinite(v)):
+                return repr(v)  # the parser refuses non-finite literals; repr(inf) would not be Python
+            return self.constant(frozenset(v) if isinstance(v, tuple) else v)
         if isinstance(e, FactRef):
             return f"f_{e.id}"
         if isinstance(e, AsOf):
@@ -167,14 +207,13 @@ class _Codegen:
             return f"(None if {first} is None else not {later})"
         if isinstance(e, BoolOp):
             return self.bool_op(e.op, [self.expr(o, scope) for o in e.operands])
-        if isinstance(e, Compare | Arith):
+        if isinstance(e, Compare):
             parts = [(e.left, self.expr(e.left, scope)), (e.right, self.expr(e.right, scope))]
             checks, (a, b) = self.unknown_guard(parts)
-            op = e.op
-            if isinstance(e, Arith) and op == "/":
-                checks.append(f"{b} == 0")
-            value = f"{a} {op} {b}"
+            value = f"{a} {e.op} {b}"
             return f"(None if {' or '.join(checks)} else {value})" if checks else f"({value})"
+        if isinstance(e, Arith):
+            return self.arith(e, scope)
         if isinstance(e, Neg):
             first, later = self.bind(self.expr(e.operand, scope))
             return f"(None if {first} is None else -{later})"
@@ -189,10 +228,26 @@ class _Codegen:
         if isinstance(e, Aggregate):
             return self.aggregate(e, scope)
         if isinstance(e, IfElse):
-            first, later = self.bind(self.expr(e.condition, scope))
-            return (f"({self.expr(e.then, scope)} if {first} is True else "
-                    f"({self.expr(e.otherwise, scope)} if {later} is False else None))")
+            if len(e.branches) > INLINE_CHAIN:
+                thunks = [self.expr(x, scope) for branch in e.branches for x in branch]
+                return "_ifelse3(" + ", ".join(f"lambda: {t}" for t in
+                                               [*thunks, self.expr(e.otherwise, scope)]) + ")"
+            # flat: ``a if c else b if d else z`` needs no parentheses around its tail
+            links = []
+            for condition, then in e.branches:
+                first, later = self.bind(self.expr(condition, scope))
+                links.append(f"{self.expr(then, scope)} if {first} is True else None if {later} is not False else ")
+            return f"({''.join(links)}{self.expr(e.otherwise, scope)})"
         raise TypeError(f"cannot compile {type(e).__name__}")
+
+    def arith(self, e: Arith, scope: Mapping[str, str]) -> str:
+        codes = [self.expr(o, scope) for o in e.operands]
+        if len(codes) > INLINE_CHAIN:
+            return f"_arith3(({', '.join(codes)},), {''.join(e.ops)!r})"
+        checks, names = self.unknown_guard(list(zip(e.operands, codes, strict=True)))
+        checks += [f"{name} == 0" for op, name in zip(e.ops, names[1:], strict=True) if op == "/"]
+        value = names[0] + "".join(f" {op} {name}" for op, name in zip(e.ops, names[1:], strict=True))
+        return f"(None if {' or '.join(checks)} else {value})" if checks else f"({value})"
 
     def bool_op(self, op: str, codes: list[str]) -> str:
         decisive, other = ("False", "True") if op == "and" else ("True", "False")

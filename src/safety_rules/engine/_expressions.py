@@ -18,13 +18,23 @@ anything not listed, no subscripts, no lambdas, no walrus. Types and units are c
 against the fact catalog, so a rule that compares metres with tonnes never loads.
 
 The result is a small tree of frozen dataclasses (``Expr``) that both the
-reference interpreter and the compiler consume.
+reference interpreter and the compiler consume. Chains are flat in it: ``a + b - c``
+is one ``Arith`` with three operands and ``x if c else y if d else z`` one ``IfElse``
+with two branches, so a long chain is one level deep, not hundreds.
+
+Limits, each reported with the line and the limit: a condition of at most
+``MAX_CONDITION_CHARS`` characters, nesting at most ``MAX_NESTING`` levels (a chain
+counts once) and aggregates at most ``MAX_AGGREGATE_NESTING`` within each other, number
+literals finite and at most ``MAX_LITERAL`` in size. Within them
+every condition that type-checks compiles (``_compiler``) and the recursive interpreter
+stays far from Python's recursion limit.
 """
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -46,6 +56,11 @@ from ._types import (
 AGGREGATES = ("any", "all", "count", "sum")
 FUNCTIONS = ("len", "days_since", "date", "lookup")
 RESERVED = frozenset({"as_of", *AGGREGATES, *FUNCTIONS, "True", "False", "None"})
+
+MAX_CONDITION_CHARS = 500_000
+MAX_NESTING = 30
+MAX_LITERAL = 1e15
+MAX_AGGREGATE_NESTING = 2
 
 CompareOp = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in"]
 ArithOp = Literal["+", "-", "*", "/"]
@@ -133,12 +148,14 @@ class Compare(Expr):
 
 @dataclass(frozen=True)
 class Arith(Expr):
-    op: ArithOp = "+"
-    left: Expr = None  # type: ignore[assignment]
-    right: Expr = None  # type: ignore[assignment]
+    """``operands[0] ops[0] operands[1] ops[1] ...``, evaluated left to right; one
+    precedence level (``+ -`` or ``* /``) per node."""
+
+    ops: tuple[ArithOp, ...] = ()
+    operands: tuple[Expr, ...] = ()
 
     def children(self) -> tuple[Expr, ...]:
-        return (self.left, self.right)
+        return self.operands
 
 
 @dataclass(frozen=True)
@@ -163,14 +180,14 @@ class Aggregate(Expr):
 
 @dataclass(frozen=True)
 class IfElse(Expr):
-    """``then if condition else otherwise``; unknown when the condition is unknown."""
+    """``then1 if condition1 else then2 if condition2 else ... otherwise``: the first
+    condition that is True picks its branch; unknown when a condition tested is unknown."""
 
-    condition: Expr = None  # type: ignore[assignment]
-    then: Expr = None  # type: ignore[assignment]
+    branches: tuple[tuple[Expr, Expr], ...] = ()  # (condition, then)
     otherwise: Expr = None  # type: ignore[assignment]
 
     def children(self) -> tuple[Expr, ...]:
-        return (self.condition, self.then, self.otherwise)
+        return (*(e for branch in self.branches for e in branch), self.otherwise)
 
 
 @dataclass(frozen=True)
@@ -206,6 +223,8 @@ _CMP: dict[type[ast.cmpop], CompareOp] = {
     ast.In: "in", ast.NotIn: "not in",
 }
 _ARITH: dict[type[ast.operator], ArithOp] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_PRECEDENCE: dict[str, int] = {"+": 0, "-": 0, "*": 1, "/": 1}
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # what Python's tokenizer counts as a line end
 
 _FRIENDLY: dict[type[ast.AST], str] = {
     ast.Attribute: "attribute access (only a record's fields, like t.quantity_t, are allowed)",
@@ -223,28 +242,77 @@ _FRIENDLY: dict[type[ast.AST], str] = {
 }
 
 
+class _Source:
+    """The text of a condition, split once into lines, so that the text of a node and
+    the position of an error cost time in proportion to their own length (with
+    ``ast.get_source_segment``, which splits the whole text again for every node,
+    parsing was quadratic in the length of the condition)."""
+
+    def __init__(self, text: str, lead: int, line_offset: int) -> None:
+        self.lines = _NEWLINE.split(text)
+        self.lead = lead  # characters stripped from the front of the text as written
+        self.line_offset = line_offset  # lines added in front of it before parsing
+        self.encoded: dict[int, bytes] = {}
+        self.starts: list[int] | None = None
+
+    def line_bytes(self, lineno: int) -> bytes:
+        b = self.encoded.get(lineno)
+        if b is None:
+            b = self.encoded[lineno] = self.lines[lineno - 1].encode("utf-8")
+        return b
+
+    def segment(self, node: ast.AST) -> str | None:
+        first, last = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        col, end_col = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if first is None or last is None or col is None or end_col is None:
+            return None
+        if first == last:
+            return self.line_bytes(first)[col:end_col].decode("utf-8", "replace")
+        parts = [self.line_bytes(first)[col:].decode("utf-8", "replace"), *self.lines[first:last - 1],
+                 self.line_bytes(last)[:end_col].decode("utf-8", "replace")]
+        return "\n".join(parts)
+
+    def column(self, lineno: int, byte_col: int) -> int:
+        """The character column (0-based) of a byte column of ``ast``."""
+        return len(self.line_bytes(lineno)[:byte_col].decode("utf-8", "replace"))
+
+    def offset(self, lineno: int, char_col: int) -> int:
+        """Character offset in the text as written of a (parser line, character column)."""
+        if self.starts is None:
+            self.starts = [0]
+            for line in self.lines:
+                self.starts.append(self.starts[-1] + len(line) + 1)
+        index = min(max(lineno - 1, 0), len(self.lines) - 1)
+        return self.lead + max(self.starts[index] - self.starts[self.line_offset], 0) + char_col
+
+
 class _Parser:
-    def __init__(self, text: str, facts: Mapping[str, Type], line_offset: int = 0,
+    def __init__(self, source: _Source, facts: Mapping[str, Type], expression: str,
                  tables: Mapping[str, TableType] | None = None) -> None:
-        self.text = text
+        self.source = source
         self.facts = facts
         self.tables = tables or {}
-        self.line_offset = line_offset
+        self.expression = expression
+        self.depth = 0
         self.scope: dict[str, tuple[Type, str]] = {}  # var -> (record type, source fact)
 
     # -- errors
     def fail(self, node: ast.AST | None, message: str, *, fact: str | None = None,
              suggestion: str | None = None) -> ExpressionError:
-        line = getattr(node, "lineno", None)
-        if line is not None:
-            line -= self.line_offset
+        lineno = getattr(node, "lineno", None)
         col = getattr(node, "col_offset", None)
-        where = f" (at column {col + 1})" if col is not None else ""
+        line = offset = None
+        where = ""
+        if lineno is not None and col is not None:
+            char_col = self.source.column(lineno, col)
+            line = lineno - self.source.line_offset
+            offset = self.source.offset(lineno, char_col)
+            where = f" (at column {char_col + 1})"
         return ExpressionError(f"{message}{where}", line=line, fact=fact, suggestion=suggestion,
-                               expression=self.text)
+                               expression=self.expression, offset=offset)
 
     def segment(self, node: ast.AST) -> str:
-        seg = ast.get_source_segment(self.text, node)
+        seg = self.source.segment(node)
         return " ".join(seg.split()) if seg else ast.unparse(node)
 
     # -- entry
@@ -252,12 +320,18 @@ class _Parser:
         return self.expr(tree.body)
 
     def expr(self, node: ast.AST) -> Expr:
-        text = self.segment(node)
         method: Callable[[Any, str], Expr] | None = getattr(self, "_" + type(node).__name__, None)
         if method is None:
             what = _FRIENDLY.get(type(node), type(node).__name__)
             raise self.fail(node, f"{what} not allowed in a condition")
-        return method(node, text)
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.fail(node, f"the condition nests deeper than {MAX_NESTING} levels (the limit); "
+                            "split it into derived facts")
+        try:
+            return method(node, self.segment(node))
+        finally:
+            self.depth -= 1
 
     def bool_operand(self, node: ast.AST, context: str) -> Expr:
         e = self.expr(node)
@@ -272,6 +346,10 @@ class _Parser:
         if isinstance(v, bool):
             return Const(BOOL, text, v)
         if isinstance(v, int | float):
+            if not (abs(v) <= MAX_LITERAL):  # also NaN; an int past the float range is compared exactly
+                shown = text if len(text) <= 40 else text[:20] + "..." + text[-10:]
+                raise self.fail(node, f"number {shown} is out of range: numbers in a condition must be "
+                                f"finite and at most {MAX_LITERAL:.0e} in size (the limit)")
             return Const(LITERAL_NUMBER, text, v)
         if isinstance(v, str):
             return Const(STRING, text, v)
@@ -395,38 +473,67 @@ class _Parser:
                         f"{tb.describe()} ({b.text!r})")
 
     # -- arithmetic
-    def _BinOp(self, node: ast.BinOp, text: str) -> Expr:
+    def _arith_op(self, node: ast.BinOp) -> ArithOp:
         op = _ARITH.get(type(node.op))
         if op is None:
             raise self.fail(node, f"operator {type(node.op).__name__} not allowed; use + - * /")
-        left, right = self.expr(node.left), self.expr(node.right)
-        for side in (left, right):
-            if side.type.kind != "number":
-                raise self.fail(node, f"arithmetic needs numbers, got {side.type.describe()} "
-                                f"in {side.text!r}")
-        if op in ("+", "-"):
-            if not units_compatible(left.type, right.type):
-                raise self.fail(node, f"unit mismatch: cannot {'add' if op == '+' else 'subtract'} "
-                                f"{right.type.unit} and {left.type.unit}")
-            unit = left.type.unit if left.type.unit is not None else right.type.unit
-        else:
-            unit = combine_units(op, left.type.unit, right.type.unit)
-        return Arith(Type("number", unit=unit), text, op, left, right)
+        return op
+
+    def _BinOp(self, node: ast.BinOp, text: str) -> Expr:
+        # ``a + b - c`` is ``(a + b) - c`` to ast: walk down the left spine (no recursion)
+        # while the precedence stays the same, and make one flat node of the chain
+        op = self._arith_op(node)
+        spine: list[tuple[ArithOp, ast.expr]] = [(op, node.right)]
+        left: ast.expr = node.left
+        while isinstance(left, ast.BinOp) and _PRECEDENCE.get(_ARITH.get(type(left.op), "")) == _PRECEDENCE[op]:
+            spine.append((self._arith_op(left), left.right))
+            left = left.left
+        spine.reverse()
+        operands: list[Expr] = []
+        ops: list[ArithOp] = []
+        unit: str | None = None
+        for op, operand_node in [("+", left), *spine]:
+            right = self.expr(operand_node)
+            if right.type.kind != "number":
+                raise self.fail(node, f"arithmetic needs numbers, got {right.type.describe()} "
+                                f"in {right.text!r}")
+            if not operands:
+                operands.append(right)
+                unit = right.type.unit
+                continue
+            if op in ("+", "-"):
+                if not units_compatible(Type("number", unit=unit), right.type):
+                    raise self.fail(node, f"unit mismatch: cannot {'add' if op == '+' else 'subtract'} "
+                                    f"{right.type.unit} and {unit}")
+                unit = unit if unit is not None else right.type.unit
+            else:
+                unit = combine_units(op, unit, right.type.unit)
+            operands.append(right)
+            ops.append(op)
+        return Arith(Type("number", unit=unit), text, tuple(ops), tuple(operands))
 
     # -- conditional
     def _IfExp(self, node: ast.IfExp, text: str) -> Expr:
-        condition = self.bool_operand(node.test, "'if'")
-        then, otherwise = self.expr(node.body), self.expr(node.orelse)
-        a, b = then.type, otherwise.type
-        if a.kind != b.kind or a.kind in ("records", "record", "list"):
-            raise self.fail(node, f"both branches of 'x if c else y' need the same type, got {a.describe()} "
-                            f"and {b.describe()}")
-        if a.kind == "number" and not units_compatible(a, b):
-            raise self.fail(node, f"unit mismatch between the branches: {a.unit} and {b.unit}")
-        if a.kind == "enum" and set(a.values) != set(b.values):
-            raise self.fail(node, "the branches have different allowed values")
-        result = a if a.kind != "number" or a.unit is not None else b
-        return IfElse(result, text, condition, then, otherwise)
+        # ``x if c else y if d else z``: one flat node for the chain of ``else ... if``
+        branches: list[tuple[Expr, Expr]] = []
+        current: ast.expr = node
+        while isinstance(current, ast.IfExp):
+            branches.append((self.bool_operand(current.test, "'if'"), self.expr(current.body)))
+            current = current.orelse
+        otherwise = self.expr(current)
+        result = branches[0][1].type
+        for other in (*(then.type for _, then in branches[1:]), otherwise.type):
+            a, b = result, other
+            if a.kind != b.kind or a.kind in ("records", "record", "list"):
+                raise self.fail(node, f"both branches of 'x if c else y' need the same type, got "
+                                f"{a.describe()} and {b.describe()}")
+            if a.kind == "number" and not units_compatible(a, b):
+                raise self.fail(node, f"unit mismatch between the branches: {a.unit} and {b.unit}")
+            if a.kind == "enum" and set(a.values) != set(b.values):
+                raise self.fail(node, "the branches have different allowed values")
+            if a.kind == "number" and a.unit is None:
+                result = b
+        return IfElse(result, text, tuple(branches), otherwise)
 
     # -- calls
     def _Call(self, node: ast.Call, text: str) -> Expr:
@@ -499,6 +606,10 @@ class _Parser:
         if not isinstance(gen.target, ast.Name):
             raise self.fail(gen.target, "the loop variable must be a single name")
         var = gen.target.id
+        if len(self.scope) >= MAX_AGGREGATE_NESTING:
+            # each level multiplies the work by the number of records
+            raise self.fail(node, f"aggregates nest at most {MAX_AGGREGATE_NESTING} deep (the limit): the work "
+                            "grows with the number of records to that power")
         if var in self.facts or var in RESERVED or var in self.scope:
             raise self.fail(gen.target, f"loop variable {var!r} hides a fact or function; "
                             "choose another name")
@@ -535,16 +646,25 @@ def parse_expression(text: str, facts: Mapping[str, Type], *, expect: Type | Non
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("empty condition", expression=text)
     source = text.strip()
+    if len(source) > MAX_CONDITION_CHARS:
+        raise ExpressionError(f"the condition is {len(source)} characters long; the limit is "
+                              f"{MAX_CONDITION_CHARS}: split it into derived facts", expression=source[:200])
+    multiline = _NEWLINE.search(source) is not None
+    # a multi-line condition is parsed in parentheses, as YAML block text needs no backslashes
+    wrapped = f"(\n{source}\n)" if multiline else source
+    lines = _Source(wrapped, len(text) - len(text.lstrip()), int(multiline))
     try:
-        tree = ast.parse(source if "\n" not in source else f"(\n{source}\n)", mode="eval")
+        tree = ast.parse(wrapped, mode="eval")
     except SyntaxError as exc:
-        line = exc.lineno - (1 if "\n" in source else 0) if exc.lineno else None
-        raise ExpressionError(f"syntax error in condition: {exc.msg}", line=line,
+        line = exc.lineno - int(multiline) if exc.lineno else None
+        offset = lines.offset(exc.lineno, max((exc.offset or 1) - 1, 0)) if exc.lineno else None
+        raise ExpressionError(f"syntax error in condition: {exc.msg}", line=line, offset=offset,
                               expression=source) from None
-    multiline = "\n" in source
-    parser = _Parser(f"(\n{source}\n)" if multiline else source, facts, line_offset=int(multiline),
-                     tables=tables)
-    expr = parser.parse(tree)
+    except (RecursionError, MemoryError, ValueError):
+        # Python's own parser gives up on very deep nesting
+        raise ExpressionError(f"the condition nests too deeply for the parser; the limit is {MAX_NESTING} "
+                              "levels: split it into derived facts", expression=source[:200]) from None
+    expr = _Parser(lines, facts, source, tables).parse(tree)
     if expect is not None:
         ok = expr.type.kind == expect.kind and (
             expect.kind != "number" or units_compatible(expr.type, expect))
@@ -581,7 +701,8 @@ def render(e: Expr) -> str:
     if isinstance(e, Compare):
         return f"({render(e.left)} {e.op} {render(e.right)})"
     if isinstance(e, Arith):
-        return f"({render(e.left)} {e.op} {render(e.right)})"
+        rest = "".join(f" {op} {render(o)}" for op, o in zip(e.ops, e.operands[1:], strict=True))
+        return f"({render(e.operands[0])}{rest})"
     if isinstance(e, Neg):
         return f"(-{render(e.operand)})"
     if isinstance(e, Aggregate):
@@ -590,7 +711,8 @@ def render(e: Expr) -> str:
     if isinstance(e, Call):
         return f"{e.func}(" + ", ".join(render(a) for a in e.args) + ")"
     if isinstance(e, IfElse):
-        return f"({render(e.then)} if {render(e.condition)} else {render(e.otherwise)})"
+        chain = "".join(f"{render(then)} if {render(c)} else " for c, then in e.branches)
+        return f"({chain}{render(e.otherwise)})"
     if isinstance(e, Lookup):
         return f"lookup({e.table!r}, {render(e.key)}, {e.column!r})"
     raise TypeError(f"cannot render {type(e).__name__}")

@@ -145,22 +145,30 @@ def _eval(e: Expr, env: Environment) -> Outcome:
             return _leaf(e, env, Outcome(None, a.missing | b.missing))
         return _leaf(e, env, Outcome(_COMPARE[e.op](a.value, b.value), records=a.records + b.records))
     if isinstance(e, Arith):
-        a, b = _eval(e.left, env), _eval(e.right, env)
-        if a.value is None or b.value is None:
-            return Outcome(None, a.missing | b.missing)
-        if e.op == "/" and b.value == 0:
-            return Outcome(None, frozenset(e.right.facts))
-        return Outcome(_ARITH[e.op](a.value, b.value))
+        values = [_eval(o, env) for o in e.operands]
+        if any(v.value is None for v in values):
+            return Outcome(None, frozenset().union(*(v.missing for v in values)))
+        result = values[0].value
+        for op, operand, v in zip(e.ops, e.operands[1:], values[1:], strict=True):
+            if op == "/" and v.value == 0:
+                return Outcome(None, frozenset(operand.facts))
+            result = _ARITH[op](result, v.value)
+        return Outcome(result)
     if isinstance(e, Neg):
         x = _eval(e.operand, env)
         return Outcome(None if x.value is None else -x.value, x.missing)
     if isinstance(e, Aggregate):
         return _leaf(e, env, _aggregate(e, env))
     if isinstance(e, IfElse):
-        c = _eval(e.condition, env)
-        if c.value is None:
-            return _leaf(e, env, Outcome(None, c.missing))
-        branch = _eval(e.then if c.value else e.otherwise, env)
+        chosen = e.otherwise
+        for condition, then in e.branches:
+            c = _eval(condition, env)
+            if c.value is None:
+                return _leaf(e, env, Outcome(None, c.missing))
+            if c.value:
+                chosen = then
+                break
+        branch = _eval(chosen, env)
         return _leaf(e, env, Outcome(branch.value, branch.missing, branch.reasons))
     if isinstance(e, Lookup):
         key = _eval(e.key, env)
