@@ -86,8 +86,12 @@ def _examples(rng: random.Random, applies: str, when: str, types: dict[str, Type
             for k, v in sorted(found.items())]
 
 
-def write_rulebook(root: Path, rules: int = 300, seed: int = 7) -> Path:
-    """Write a synthetic rulebook of ``rules`` lineages under ``root``; returns ``root``."""
+def write_rulebook(root: Path, rules: int = 300, seed: int = 7, distinct_dates: bool = False) -> Path:
+    """Write a synthetic rulebook of ``rules`` lineages under ``root``; returns ``root``.
+
+    With ``distinct_dates`` every version starts on a day no other version starts on, so
+    the timeline has as many slices as versions (the worst case for anything per date).
+    """
     rng = random.Random(seed)
     types = fact_ids()
     root.mkdir(parents=True, exist_ok=True)
@@ -117,8 +121,10 @@ def write_rulebook(root: Path, rules: int = 300, seed: int = 7) -> Path:
         industry = INDUSTRIES[k % len(INDUSTRIES)]
         applies = f"ind_{industry}"
         versions = []
-        spans = [(dt.date(2015, 1, 1), dt.date(2020, 12, 31)), (dt.date(2021, 1, 1), None)] if k % 3 == 0 \
-            else [(dt.date(2015, 1, 1), None)]
+        first, second = dt.date(2015, 1, 1), dt.date(2021, 1, 1)
+        if distinct_dates:
+            first, second = first + dt.timedelta(days=k), second + dt.timedelta(days=k)
+        spans = [(first, second - dt.timedelta(days=1)), (second, None)] if k % 3 == 0 else [(first, None)]
         for v, (start, end) in enumerate(spans, 1):
             when, examples = _condition(rng), []
             while len(examples) < 2:  # a tautology or contradiction has no example of one kind
