@@ -226,6 +226,30 @@ class NotEncoded(_Result):
     source_checked: bool
 
 
+class EvaluationFailure(_Result):
+    """A rule version whose evaluation failed on these facts (an arithmetic overflow on
+    extreme values, say). Never counted compliant; the other rules are assessed as usual."""
+
+    rule_id: str
+    rule_version: str
+    industry: str
+    severity: Severity
+    title: str
+    message: str = Field(description="what failed, e.g. OverflowError: int too large to convert to float")
+
+
+class AssessmentWarning(_Result):
+    """Input that may hide a hazard: facts only the rules of an industry the enterprise does
+    not declare read (those rules were not assessed)."""
+
+    kind: Literal["other_industry_facts"] = "other_industry_facts"
+    industry: str
+    facts: list[str] = Field(description="the facts stated that only this industry's rules read")
+    rules: list[str] = Field(description="this industry's rules in force, not assessed")
+    major_hazard_rules: list[str] = Field(description="those of them whose version is a major hazard")
+    message: str
+
+
 class Counts(_Result):
     findings: int
     major_hazards: int
@@ -235,6 +259,7 @@ class Counts(_Result):
     not_applicable: int
     not_in_force: int
     not_encoded: int
+    errors: int = 0
 
 
 class Assessment(_Result):
@@ -252,6 +277,9 @@ class Assessment(_Result):
     not_in_force: list[str] = Field(description="rule lineages with no version in force on as_of")
     not_encoded: list[NotEncoded] = Field(description="items in force for these industries that no rule "
                                           "encodes (未纳入规则库): to be checked by hand")
+    errors: list[EvaluationFailure] = Field(default_factory=list, description="rule versions whose "
+                                            "evaluation failed on these facts; never compliant")
+    warnings: list[AssessmentWarning] = Field(default_factory=list)
     counts: Counts
 
 
