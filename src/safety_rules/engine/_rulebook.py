@@ -21,7 +21,9 @@ from ._compiler import (
     VIOLATED,
     CompiledRule,
     Evaluator,
+    Outcomes,
     compile_rules,
+    outcome_codes,
 )
 from ._coverage import CoverageReport, coverage
 from ._enterprise import MAX_ENTERPRISE_BYTES, CheckedFacts, Enterprise, EnterpriseFile
@@ -31,7 +33,9 @@ from ._interpreter import Environment, Outcome, explain
 from ._loader import LoadedLineage, LoadedVersion, Parts, load_parts
 from ._results import (
     Assessment,
+    AssessmentWarning,
     Counts,
+    EvaluationFailure,
     Finding,
     NotEncoded,
     Question,
@@ -124,6 +128,8 @@ class Rulebook:
         self._static_cache: dict[tuple[int, dt.date, str | None],
                                  list[tuple[dict[str, Any], dict[str, Any]]]] = {}
         self._not_encoded: dict[tuple[int, tuple[str, ...]], list[NotEncoded]] = {}
+        self._alone: dict[tuple[str, str], Evaluator] = {}
+        self._foreign: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -246,6 +252,34 @@ class Rulebook:
         doc = self.law.documents.get(document)  # missing only in a rulebook that check is reporting on
         return doc.jurisdiction if doc is not None else "national"
 
+    def version_evaluator(self, version: LoadedVersion) -> Evaluator:
+        """One rule version compiled on its own (once): what ``check`` runs its examples
+        through, and what an assessment falls back on when a slice's function raises."""
+        key = (version.lineage_id, version.spec.version)
+        cached = self._alone.get(key)
+        if cached is None:
+            rule = CompiledRule(self._lineages[version.lineage_id].applies_to, version.when, version.partial,
+                                version.undetermined_when)
+            cached = compile_rules([rule], self._derived, self._derived_order,
+                                   label=f"{version.lineage_id} {version.spec.version}", tables=self.tables)
+            self._alone[key] = cached
+        return cached
+
+    def _rule_by_rule(self, part: _Slice, facts: Mapping[str, Any],
+                      as_of: dt.date) -> tuple[Outcomes, list[tuple[int, str]]]:
+        """The outcomes of a slice one rule at a time, and the rules whose evaluation failed
+        (index, message): one rule failing never takes the others with it."""
+        out: Outcomes = ([], [], [], [])
+        failed: list[tuple[int, str]] = []
+        for i, version in enumerate(part.versions):
+            try:
+                code = outcome_codes(self.version_evaluator(version)(facts, as_of), 1)[0]
+            except Exception as exc:  # reported per rule, with its message
+                failed.append((i, f"{type(exc).__name__}: {exc}"))
+                continue
+            out[code].append(i)
+        return out, failed
+
     def compile_all(self) -> int:
         """Compile every slice of the timeline now rather than on first use; returns how many."""
         days = [self._bounds[0] - ONE_DAY, *self._bounds] if self._bounds else []
@@ -278,13 +312,18 @@ class Rulebook:
     def _assess(self, enterprise: Enterprise, as_of: dt.date) -> Assessment:
         industries = self.expand_industries(enterprise.industries)
         part = self._slice(as_of, industries)
-        na, ok, bad, unknown = part.evaluate(enterprise.facts, as_of)
+        failed: list[tuple[int, str]] = []
+        try:
+            na, ok, bad, unknown = part.evaluate(enterprise.facts, as_of)
+        except Exception:  # rare (extreme values): find the rule, assess the rest
+            (na, ok, bad, unknown), failed = self._rule_by_rule(part, enterprise.facts, as_of)
         versions, ids = part.versions, part.ids
         if part.local:
             # a rule whose source is provincial law does not bind outside the province
             outside = {i for i, j in part.local if not covers(j, enterprise.region)}
             if outside:
                 ok, bad, unknown = ([i for i in lst if i not in outside] for lst in (ok, bad, unknown))
+                failed = [(i, message) for i, message in failed if i not in outside]
                 na = sorted([*na, *outside])
         source = _Details(self, Environment(enterprise.facts, as_of, self._derived, self.tables))
         statics = self._statics(part, as_of, enterprise.region)
@@ -294,16 +333,19 @@ class Rulebook:
         not_applicable = list(part.other_industries)
         not_applicable += [ids[i] for i in na]
         not_encoded = self._not_encoded_for(enterprise, as_of, industries)
+        errors = [EvaluationFailure(**statics[i][1], message=message) for i, message in failed]
+        warnings = self._warnings(enterprise, industries, part, as_of) if industries else []
         counts = trusted(Counts, {
             "findings": len(findings), "major_hazards": majors, "violations": len(findings) - majors,
             "undetermined": len(undetermined), "compliant": len(ok), "not_applicable": len(not_applicable),
-            "not_in_force": len(part.not_in_force), "not_encoded": len(not_encoded)})
+            "not_in_force": len(part.not_in_force), "not_encoded": len(not_encoded), "errors": len(errors)})
         return trusted(Assessment, {
             "enterprise_id": enterprise.id or None, "enterprise_name": enterprise.name, "as_of": as_of,
             "region": enterprise.region, "industries": list(industries),
             "rulebook_version": self.version, "findings": findings, "undetermined": undetermined,
             "not_applicable": not_applicable, "compliant": [ids[i] for i in ok],
-            "not_in_force": list(part.not_in_force), "not_encoded": not_encoded, "counts": counts})
+            "not_in_force": list(part.not_in_force), "not_encoded": not_encoded, "errors": errors,
+            "warnings": warnings, "counts": counts})
 
     def _not_encoded_for(self, enterprise: Enterprise, as_of: dt.date,
                          industries: tuple[str, ...]) -> list[NotEncoded]:
@@ -354,6 +396,40 @@ class Rulebook:
                             "source_checked": where.checked}))
             self._not_encoded[key] = cached
         return cached
+
+    def _foreign_facts(self, industries: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """Facts that only rules of industries other than ``industries`` read, with those industries."""
+        cached = self._foreign.get(industries)
+        if cached is None:
+            readers: dict[str, set[str]] = {}
+            for lineage in self._lineages.values():
+                for version in lineage.versions:
+                    for fact in self.facts_used(version):
+                        readers.setdefault(fact, set()).add(lineage.spec.industry)
+            cached = {fact: tuple(sorted(inds)) for fact, inds in readers.items() if inds.isdisjoint(industries)}
+            self._foreign[industries] = cached
+        return cached
+
+    def _warnings(self, enterprise: Enterprise, industries: tuple[str, ...], part: _Slice,
+                  as_of: dt.date) -> list[AssessmentWarning]:
+        """A warning per undeclared industry whose facts the enterprise states: its rules
+        were not assessed, and may hold hazards."""
+        foreign = self._foreign_facts(industries)
+        by_industry: dict[str, list[str]] = {}
+        for fact in sorted(f for f in enterprise.facts if f in foreign):
+            for industry in foreign[fact]:
+                by_industry.setdefault(industry, []).append(fact)
+        warnings = []
+        for industry, facts in sorted(by_industry.items()):
+            rules = [r for r in part.other_industries if self._lineages[r].spec.industry == industry]
+            majors = [r for r in rules if (v := self.version_on(r, as_of)) and v.spec.severity == "major_hazard"]
+            warnings.append(AssessmentWarning(
+                industry=industry, facts=facts, rules=rules, major_hazard_rules=majors,
+                message=(f"{', '.join(facts)} {'is' if len(facts) == 1 else 'are'} read only by rules of "
+                         f"industry {industry!r}, which the enterprise does not declare: its {len(rules)} "
+                         f"rule(s) in force, {len(majors)} of them major hazards, were not assessed; "
+                         f"add {industry!r} to the enterprise's industries if it applies")))
+        return warnings
 
     # ------------------------------------------------------------- details
     def outcome(self, version: LoadedVersion, env: Environment) -> tuple[int, Outcome | None, Outcome | None]:
@@ -531,7 +607,16 @@ class Rulebook:
                     if u.severity == "major_hazard":
                         majors.setdefault(fact, []).append(u.rule_id)
         ranked = sorted(rules, key=lambda f: (-len(majors.get(f, [])), -len(rules[f]), f))
-        return [
+        # an undeclared industry whose facts are stated hides whole rule sets: ask first
+        industries = [
+            Question(fact="industries", label=f"适用行业：{self.industries[w.industry]}",
+                     question=(f"企业是否属于“{self.industries[w.industry]}”（{w.industry}）行业？已填写的"
+                               f"{'、'.join(w.facts)}只有该行业的规则使用；如属于，请在 industries 中加入"
+                               f" {w.industry}，否则该行业 {len(w.rules)} 条规则不予评估。"),
+                     major_hazard_rules=w.major_hazard_rules, rules=w.rules)
+            for w in result.warnings
+        ]
+        return industries + [
             Question(fact=f, label=self.facts.label(f), question=self.facts.specs[f].question or "",
                      major_hazard_rules=majors.get(f, []), rules=rules[f])
             for f in ranked
