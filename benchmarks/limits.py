@@ -95,7 +95,8 @@ def main() -> None:
         check_rulebook(root)
         figures[f"check_{rules[-1]}_rules_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
         tracemalloc.stop()
-        per_rule = (figures[f"check_{rules[-1]}_rules_s"] / rules[-1]) / (figures[f"check_{rules[0]}_rules_s"] / rules[0])
+        per_rule = ((figures[f"check_{rules[-1]}_rules_s"] / rules[-1])
+                    / (figures[f"check_{rules[0]}_rules_s"] / rules[0]))
 
         loads = 50 if args.quick else 200
         bundled = default_rules_path()
