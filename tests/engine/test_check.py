@@ -44,6 +44,7 @@ CASES: dict[str, tuple[list[str], int | None]] = {
     "unquoted_version.yaml": (["versions.0.version: expected text, got the number 2023.1", "put it in quotes"], 6),
     "id_with_newline.yaml": (["rule id 'dust.zone20-electrics\\n' must look like 'industry.some-name'"], 1),
     "folded_condition.yaml": (["unknown fact 'dust_zone21_present'"], 11),
+    "overflowing_example.yaml": (["example '极大值'", "evaluation failed: OverflowError"], 21),
     "octal_number.yaml": (["030 has a leading zero, which makes it octal", "quote it"], 12),
 }
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 
 from safety_rules import Assessment, NotFoundError, Rulebook
 
-from ..conftest import EXAMPLES
+from ..conftest import EXAMPLES, FIXTURES
 
 ENTERPRISES = EXAMPLES / "enterprises"
 SEPT_2017 = dt.date(2017, 9, 5)
@@ -192,3 +193,44 @@ def test_explain(book: Rulebook) -> None:
 
 def test_every_slice_compiles(book: Rulebook) -> None:
     assert book.compile_all() >= 5
+
+
+def test_a_rule_failing_at_run_time_is_an_error_and_the_rest_are_assessed(rules_copy: Path) -> None:
+    # 2**53 to the 20th power, divided: OverflowError in the generated code took the whole
+    # assessment with it
+    text = (FIXTURES / "broken_rules" / "overflowing_example.yaml").read_text(encoding="utf-8")
+    (rules_copy / "dust" / "overflowing.yaml").write_text(text.split("      - {name: 极大值")[0], encoding="utf-8")
+    book = Rulebook.load(rules_copy)
+    facts = {"dust_explosion_hazard": True, "dust_zone20_present": True, "ammonia_inventory_t": 2**53,
+             "dust_zone20_electrics_explosion_proof": False}
+    a = book.assess(book.enterprise("D", facts, industries=["dust"]), JUNE_2024)
+    (error,) = a.errors
+    assert (error.rule_id, error.rule_version) == ("dust.overflowing-example", "1")
+    assert error.message.startswith("OverflowError") and error.severity == "major_hazard"
+    assert a.counts.errors == 1
+    ids = {f.rule_id for f in a.findings} | set(a.compliant) | {u.rule_id for u in a.undetermined}
+    assert "dust.overflowing-example" not in ids  # never compliant, never silently dropped
+    assert "dust.zone20-electrics" in by_id(a)  # the other rules are assessed
+    again = Assessment.model_validate_json(a.model_dump_json())
+    assert again.errors == a.errors
+    small = book.assess(book.enterprise("D", {**facts, "ammonia_inventory_t": 2}, industries=["dust"]), JUNE_2024)
+    assert small.errors == [] and "dust.overflowing-example" in by_id(small)
+
+
+def test_facts_of_an_undeclared_industry_are_a_warning_and_a_question(book: Rulebook) -> None:
+    # declared dust, stated ammonia facts: the ammonia major hazards were lost without a word
+    facts = {"dust_explosion_hazard": True, "ammonia_refrigeration": True, "ammonia_inventory_t": 20,
+             "major_hazard_source_registered": False}
+    e = book.enterprise("D", facts, industries=["dust"])
+    a = book.assess(e, JUNE_2024)
+    (warning,) = a.warnings
+    assert warning.industry == "ammonia"
+    assert warning.facts == ["ammonia_inventory_t", "ammonia_refrigeration", "major_hazard_source_registered"]
+    assert "ammonia.quick-freezer-room" in warning.major_hazard_rules
+    assert set(warning.rules) <= set(a.not_applicable) and "not assessed" in warning.message
+    first = book.questions(e, JUNE_2024)[0]
+    assert first.fact == "industries" and "ammonia" in first.question and first.major_hazard_rules
+    assert book.assess(book.enterprise("D", facts, industries=["dust", "ammonia"]), JUNE_2024).warnings == []
+    assert book.assess(facts, JUNE_2024).warnings == []  # no industries declared: everything is assessed
+    own = book.enterprise("D", {"dust_explosion_hazard": True, "dust_zone20_present": True}, industries=["dust"])
+    assert book.assess(own, JUNE_2024).warnings == []
