@@ -92,3 +92,39 @@ def test_schema() -> None:
 def test_bad_date_is_a_usage_error() -> None:
     code, _, _ = run("assess", COLD_STORE, "--as-of", "05/09/2017")
     assert code == 2
+
+
+def _enterprise(tmp_path: Path, header: str, facts: str) -> str:
+    path = tmp_path / "enterprise.yaml"
+    path.write_text(f"enterprise: {{{header}}}\nfacts: {{{facts}}}\n", encoding="utf-8")
+    return str(path)
+
+
+def test_assess_strict_refuses_facts_of_undeclared_industries(tmp_path: Path) -> None:
+    path = _enterprise(tmp_path, "id: D-1, industries: [dust]",
+                       "dust_explosion_hazard: true, ammonia_refrigeration: true, ammonia_inventory_t: 20")
+    code, out, _ = run("assess", path, "--as-of", "2024-06-01")
+    assert code == 0 and "提示：已填写仅“ammonia”行业规则使用的事实" in out
+    code, out, _ = run("assess", path, "--as-of", "2024-06-01", "-f", "json")
+    assert json.loads(out)["warnings"][0]["industry"] == "ammonia"
+    code, out, err = run("assess", path, "--as-of", "2024-06-01", "--strict")
+    assert code == 1 and out == ""
+    assert "D-1: ammonia_inventory_t, ammonia_refrigeration are read only by rules of industry 'ammonia'" in err
+    code, _, _ = run("questions", path, "--as-of", "2024-06-01", "-f", "json")
+    assert code == 0
+
+
+def test_control_characters_from_input_files_are_not_printed(tmp_path: Path) -> None:
+    # an enterprise name with escape sequences could clear or recolour the inspector's terminal
+    path = _enterprise(tmp_path, 'id: "E-\\e[31m1", name: "恶意\\e]0;title\\a\\x9b2J公司\\r", industries: [dust]',
+                       "dust_explosion_hazard: true, dust_zone20_present: true, "
+                       "dust_zone20_electrics_explosion_proof: false")
+    for fmt in ("table", "markdown"):
+        code, out, _ = run("assess", path, "--as-of", "2024-06-01", "-f", fmt)
+        assert code == 0 and "恶意]0;title2J公司" in out
+        assert not any(c in out for c in "\x1b\x07\x9b\r"), repr(out[:200])
+    code, out, _ = run("assess", path, "--as-of", "2024-06-01", "-f", "json")
+    assert json.loads(out)["enterprise_name"] == "恶意\x1b]0;title\x07\x9b2J公司\r"  # the data is kept, escaped
+    assert not any(c in out for c in "\x1b\x07\x9b\r")
+    code, _, err = run("assess", str(tmp_path / "no\x1b[2Jsuch.yaml"))
+    assert code == 2 and "\x1b" not in err and "no[2Jsuch.yaml" in err

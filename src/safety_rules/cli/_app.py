@@ -1,10 +1,17 @@
-"""The ``safety-rules`` command line."""
+"""The ``safety-rules`` command line.
+
+Everything it prints from input files (enterprise names, titles, paths, values) has its
+control characters removed first, so a file cannot move the cursor, recolour or clear
+the inspector's terminal: the consoles drop them from every segment they render, plain
+text output goes through :func:`write`, and JSON escapes them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -12,7 +19,9 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.markup import escape
+from rich.segment import Segment
 
 from ..engine._check import check_rulebook
 from ..engine._rulebook import Rulebook
@@ -23,8 +32,29 @@ from ._schema import FORMATS, json_schema
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="China's work-safety inspection standards as versioned, testable rules.")
 
-out = Console(soft_wrap=True)  # let the terminal wrap: rich breaks Chinese text badly
-err = Console(stderr=True, soft_wrap=True)
+# C0 controls but tab and newline, DEL and C1: ESC sequences, and the 8-bit CSI (0x9b)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """``text`` without control characters (tab and newline kept)."""
+    return _CONTROL.sub("", text)
+
+
+class _CleanConsole(Console):
+    """A console that drops control characters from the text of everything it renders;
+    its own styling codes are added later, from the segments' styles, and stay."""
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Any:
+        for segment in super().render(renderable, options):
+            if segment.control or not _CONTROL.search(segment.text):
+                yield segment
+            else:
+                yield Segment(clean(segment.text), segment.style)
+
+
+out = _CleanConsole(soft_wrap=True)  # let the terminal wrap: rich breaks Chinese text badly
+err = _CleanConsole(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,7 +74,7 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="output for
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     raise typer.Exit(code)
 
 
@@ -66,8 +96,14 @@ def handled(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def write(text: str) -> None:
+    sys.stdout.write(clean(text))
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    # json escapes C0 controls but not DEL and C1; escaping them keeps the data as it is
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    sys.stdout.write(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def day(value: dt.datetime | None) -> dt.date | None:
@@ -96,6 +132,8 @@ def assess(
     as_of: AsOfOption = None,
     rules: RulesOption = None,
     format: FormatOption = Format.table,
+    strict: Annotated[bool, typer.Option("--strict", help="fail, printing nothing, when an enterprise states "
+                                         "facts that only rules of industries it does not declare read")] = False,
 ) -> None:
     """Assess enterprises: violations, major accident hazards, and what is still undetermined."""
     book = Rulebook.load(rules)
@@ -110,11 +148,16 @@ def assess(
             err.print(str(problem), highlight=False, markup=False)
         fail(f"{len(problems)} enterprise file(s) could not be read; nothing was assessed")
     results = list(book.assess_many(enterprises, day(as_of)))
+    warned = [(r, w) for r in results for w in r.warnings]
+    if strict and warned:
+        for r, w in warned:
+            err.print(f"{r.enterprise_id}: {w.message}", highlight=False, markup=False)
+        fail(f"{len(warned)} warning(s) under --strict; nothing was assessed", code=1)
     if format is Format.json:
         data = [r.model_dump(mode="json") for r in results]
         print_json(data[0] if len(data) == 1 else data)
     elif format is Format.markdown:
-        sys.stdout.write("\n".join(_render.assessment_markdown(r) for r in results))
+        write("\n".join(_render.assessment_markdown(r) for r in results))
     else:
         for r in results:
             out.print(_render.assessment_renderable(r, book.facts.label))
@@ -135,7 +178,7 @@ def questions(
     if format is Format.json:
         print_json([q.model_dump(mode="json") for q in qs])
     elif format is Format.markdown:
-        sys.stdout.write(_render.questions_markdown(qs))
+        write(_render.questions_markdown(qs))
     elif not qs:
         out.print("nothing left to establish: every applicable rule is decided")
     else:
@@ -156,7 +199,7 @@ def explain(
     if format is Format.json:
         print_json(e.model_dump(mode="json"))
     elif format is Format.markdown:
-        sys.stdout.write(_render.explanation_markdown(e))
+        write(_render.explanation_markdown(e))
     else:
         out.print(_render.explanation_renderable(e))
 
@@ -174,7 +217,7 @@ def coverage(
     if format is Format.json:
         print_json(report.model_dump(mode="json"))
     elif format is Format.markdown:
-        sys.stdout.write(_render.coverage_markdown(report))
+        write(_render.coverage_markdown(report))
     else:
         out.print(_render.coverage_renderable(report))
 

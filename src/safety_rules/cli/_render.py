@@ -87,6 +87,16 @@ def _fact_names(facts: dict[str, Any], labels: Callable[[str], str]) -> str:
     return "，".join(f"{labels(k)}={value_text(v)}" for k, v in facts.items())
 
 
+def _alert_lines(a: Assessment) -> list[str]:
+    """Rules that could not be evaluated, and industries whose facts are stated but not declared."""
+    lines = [f"评估出错（不能视为符合）：{e.rule_id}@{e.rule_version} [{SEVERITY_LABEL[e.severity]}] {e.message}"
+             for e in a.errors]
+    lines += [f"提示：已填写仅“{w.industry}”行业规则使用的事实（{'、'.join(w.facts)}），但企业未申报该行业："
+              f"该行业 {len(w.rules)} 条规则（其中重大事故隐患 {len(w.major_hazard_rules)} 条）未评估"
+              for w in a.warnings]
+    return lines
+
+
 def assessment_renderable(a: Assessment, labels: Callable[[str], str] = str) -> RenderableType:
     """One enterprise as a block of text; ``labels`` maps a fact id to its Chinese label."""
     c = a.counts
@@ -101,6 +111,8 @@ def assessment_renderable(a: Assessment, labels: Callable[[str], str] = str) -> 
     if c.not_encoded:
         t.append(f"另有 {c.not_encoded} 项判定标准条款未纳入规则库，须人工逐项检查（JSON 输出列出各项）\n",
                  style="bold yellow")
+    for line in _alert_lines(a):
+        t.append(line + "\n", style="bold yellow")
     for f in a.findings:
         t.append("\n")
         t.append(f"[{SEVERITY_LABEL[f.severity]}]", style="bold red" if f.severity == "major_hazard" else "yellow")
@@ -211,6 +223,7 @@ def assessment_markdown(a: Assessment) -> str:
              ""]
     if c.not_encoded:
         lines += [f"**另有 {c.not_encoded} 项判定标准条款未纳入规则库，须人工逐项检查。**", ""]
+    lines += [f"**{_md_cell(line)}**\n" for line in _alert_lines(a)]
     if a.findings:
         lines += ["| 类别 | 规则 | 问题 | 依据（检查日有效） | 罚则 | 整改 |", "|---|---|---|---|---|---|"]
         for f in a.findings:
