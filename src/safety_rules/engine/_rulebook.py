@@ -112,6 +112,11 @@ class Rulebook:
         self._measures = parts.rulebook.major_hazard_measures
         self._implied = _implied_industries(parts.rulebook.industries)
         self._token = object()
+        self.facts.note_divisors({
+            **{f"derived fact {fact!r}": expr for fact, expr in self._derived.items()},
+            **{f"rule {lid}": lin.applies_to for lid, lin in self._lineages.items() if lin.applies_to is not None},
+            **{f"rule {v.lineage_id} version {v.spec.version}": e for lin in self._lineages.values()
+               for v in lin.versions for e in (v.when, v.undetermined_when) if e is not None}})
         # every day on which a rule version, a law edition or a table edition starts or ends:
         # between two bounds, what an assessment cites and computes does not change
         bounds: set[dt.date] = set()
