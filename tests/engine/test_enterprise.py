@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from safety_rules import FactError, Rulebook, SchemaError
+from safety_rules import FactError, Rulebook, SchemaError, YamlError
+from safety_rules.engine._facts import FieldSpec
 
 from ..conftest import EXAMPLES, FIXTURES
 
@@ -23,6 +25,13 @@ CASES = {
     "unknown_industry.yaml": (FactError, ["unknown industry 'coal'"], 1),
     "derived_given.yaml": (FactError, ["'ammonia_major_hazard_source' is derived", "give the facts"], 3),
     "header_key.yaml": (SchemaError, ["unknown key 'nmae'", "did you mean 'name'"], 1),
+    # a negative quantity cancelled a real one in the sum of q/Q and hid a major hazard
+    "negative_record_quantity.yaml": (FactError, ["'hazchem_tank_farm_inventory[1].quantity_t' must be at least 0 t",
+                                                  "got -40"], 6),
+    # a zero critical quantity left the rule undetermined with nothing to ask
+    "zero_critical_quantity.yaml": (FactError, ["'hazchem_tank_farm_inventory[0].critical_t' is 0",
+                                                "derived fact 'hazchem_tank_farm_ratio_sum' divides by it"], 5),
+    "octal_quantity.yaml": (YamlError, ["010 has a leading zero", "octal"], 4),
 }
 
 
@@ -65,3 +74,12 @@ def test_minimum_is_enforced(book: Rulebook) -> None:
 def test_bundled_examples_load(book: Rulebook, path: Path) -> None:
     e = book.load_enterprise(path)
     assert e.id and e.industries and e.facts
+
+
+def test_record_fields_take_a_minimum_and_maximum_for_numbers_only() -> None:
+    spec = FieldSpec(type="number", unit="t", label="储量", minimum=0, maximum=100)
+    assert (spec.minimum, spec.maximum) == (0, 100)
+    with pytest.raises(ValidationError, match="only for numbers"):
+        FieldSpec(type="bool", label="是否", minimum=0)
+    with pytest.raises(ValidationError, match="minimum 5.0 is above maximum 1.0"):
+        FieldSpec(type="number", unit="t", label="储量", minimum=5, maximum=1)

@@ -29,7 +29,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..shared._errors import FactError, Problem, did_you_mean
-from ._expressions import RESERVED
+from ._expressions import RESERVED, Arith, Expr, FactRef, IfElse
+from ._expressions import Field as FieldRef
 from ._types import Type
 
 FACT_ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -48,10 +49,12 @@ class FieldSpec(_Strict):
     label: str = Field(min_length=1)
     unit: str | None = None
     values: list[str] | None = None
+    minimum: float | None = Field(default=None, description="numbers only: the least value accepted")
+    maximum: float | None = Field(default=None, description="numbers only: the greatest value accepted")
 
     @model_validator(mode="after")
     def _consistent(self) -> FieldSpec:
-        _check_type_extras(self.type, self.unit, self.values)
+        _check_type_extras(self.type, self.unit, self.values, self.minimum, self.maximum)
         return self
 
 
@@ -71,7 +74,7 @@ class FactSpec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> FactSpec:
-        _check_type_extras(self.type, self.unit, self.values)
+        _check_type_extras(self.type, self.unit, self.values, self.minimum, self.maximum)
         if self.type == "records" and not self.fields:
             raise ValueError("a records fact needs 'fields'")
         if self.type != "records" and self.fields is not None:
@@ -80,12 +83,15 @@ class FactSpec(_Strict):
             raise ValueError("an observed fact needs a 'question'; a derived one needs 'derive'")
         if self.derive is not None and self.type == "records":
             raise ValueError("a derived fact cannot be a list of records")
-        if (self.minimum is not None or self.maximum is not None) and self.type != "number":
-            raise ValueError("'minimum'/'maximum' are only for numbers")
         return self
 
 
-def _check_type_extras(kind: str, unit: str | None, values: list[str] | None) -> None:
+def _check_type_extras(kind: str, unit: str | None, values: list[str] | None,
+                       minimum: float | None, maximum: float | None) -> None:
+    if (minimum is not None or maximum is not None) and kind != "number":
+        raise ValueError("'minimum'/'maximum' are only for numbers")
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise ValueError(f"minimum {minimum} is above maximum {maximum}")
     if kind == "number" and not unit:
         raise ValueError("a number needs a 'unit' (t, m, person, %, ... or '1' for a plain count)")
     if kind != "number" and unit is not None:
@@ -133,6 +139,19 @@ class FactCatalog:
     def __init__(self, specs: Mapping[str, FactSpec]) -> None:
         self.specs: dict[str, FactSpec] = dict(specs)
         self.types: dict[str, Type] = {k: spec_type(k, s) for k, s in self.specs.items()}
+        # fact or "fact.field" -> where it divides: a 0 there is an input error, not an
+        # unknown result with nothing to ask
+        self.divisors: dict[str, str] = {}
+
+    def note_divisors(self, exprs: Mapping[str, Expr]) -> None:
+        """Record the facts and record fields that ``exprs`` (by where they are used) divide by."""
+        for where, expr in exprs.items():
+            for node in expr.walk():
+                if isinstance(node, Arith):
+                    for op, operand in zip(node.ops, node.operands[1:], strict=True):
+                        if op == "/":
+                            for name in _value_sources(operand):
+                                self.divisors.setdefault(name, where)
 
     def label(self, fact_id: str) -> str:
         base = fact_id.split("[", 1)[0]
@@ -163,7 +182,8 @@ class FactCatalog:
                 continue
             if value is None:
                 continue  # explicitly unknown: the same as leaving it out
-            checked, error = _check_value(spec, value, key, lines=getattr(value, "item_lines", None))
+            checked, error = _check_value(spec, value, key, lines=getattr(value, "item_lines", None),
+                                          divisors=self.divisors)
             if error is not None:
                 problem(error[0], fact=error[1], _line=error[2] or line)
             else:
@@ -190,11 +210,10 @@ def _check_scalar(spec: FactSpec | FieldSpec, value: Any, name: str) -> tuple[An
         if isinstance(value, bool) or not isinstance(value, int | float) or (
                 isinstance(value, float) and not math.isfinite(value)):
             return None, f"fact {name!r} must be a number ({spec.unit}), got {value!r}"
-        if isinstance(spec, FactSpec):
-            if spec.minimum is not None and value < spec.minimum:
-                return None, f"fact {name!r} must be at least {spec.minimum} {spec.unit}, got {value}"
-            if spec.maximum is not None and value > spec.maximum:
-                return None, f"fact {name!r} must be at most {spec.maximum} {spec.unit}, got {value}"
+        if spec.minimum is not None and value < spec.minimum:
+            return None, f"fact {name!r} must be at least {spec.minimum:g} {spec.unit}, got {value}"
+        if spec.maximum is not None and value > spec.maximum:
+            return None, f"fact {name!r} must be at most {spec.maximum:g} {spec.unit}, got {value}"
         return value, None
     if kind == "enum":
         assert spec.values is not None
@@ -221,10 +240,30 @@ def _check_scalar(spec: FactSpec | FieldSpec, value: Any, name: str) -> tuple[An
     raise AssertionError(kind)
 
 
-def _check_value(spec: FactSpec, value: Any, key: str,
-                 lines: list[int] | None = None) -> tuple[Any, tuple[str, str, int | None] | None]:
+def _value_sources(e: Expr) -> list[str]:
+    """The facts and record fields (``fact.field``) whose value ``e`` can be as it stands."""
+    if isinstance(e, FactRef):
+        return [e.id]
+    if isinstance(e, FieldRef):
+        return [f"{e.source}.{e.name}"]
+    if isinstance(e, IfElse):
+        return [name for branch in (*(then for _, then in e.branches), e.otherwise) for name in _value_sources(branch)]
+    return []
+
+
+def _zero_divisor(name: str, value: Any, divisors: Mapping[str, str], where: str) -> str | None:
+    if value == 0 and name in divisors:
+        return (f"fact {where!r} is 0, but {divisors[name]} divides by it: the result would be unknown "
+                "with nothing to ask; give the real value")
+    return None
+
+
+def _check_value(spec: FactSpec, value: Any, key: str, lines: list[int] | None = None,
+                 divisors: Mapping[str, str] | None = None) -> tuple[Any, tuple[str, str, int | None] | None]:
+    divisors = divisors or {}
     if spec.type != "records":
         checked, error = _check_scalar(spec, value, key)
+        error = error or _zero_divisor(key, checked, divisors, key)
         return checked, (error, key, None) if error else None
     assert spec.fields is not None
     if not isinstance(value, list):
@@ -245,6 +284,7 @@ def _check_value(spec: FactSpec, value: Any, key: str,
             if fvalue is None:
                 continue
             checked, error = _check_scalar(fspec, fvalue, where)
+            error = error or _zero_divisor(f"{key}.{fname}", checked, divisors, where)
             if error:
                 return None, (error, where, line)
             record[fname] = checked
