@@ -12,7 +12,7 @@ from typing import Any
 from ..law._catalog import LawCatalog, ResolvedCitation, covers
 from ..shared._errors import FactError, NotFoundError, RulebookError, did_you_mean
 from ..shared._validation import schema_error, validate
-from ..shared._windows import ONE_DAY
+from ..shared._windows import day_after, day_before
 from ..shared._yaml import load_yaml
 from ._compiler import (
     COMPLIANT,
@@ -125,7 +125,9 @@ class Rulebook:
         for window in windows:
             bounds.add(window.start)
             if window.end is not None:
-                bounds.add(window.end + ONE_DAY)
+                after = day_after(window.end)
+                if after is not None:
+                    bounds.add(after)
         self._bounds = sorted(bounds)
         self._slices: dict[tuple[int, tuple[str, ...]], _Slice] = {}
         self._citations: dict[tuple[str, str, dt.date, str | None], list[ResolvedCitation]] = {}
@@ -287,7 +289,8 @@ class Rulebook:
 
     def compile_all(self) -> int:
         """Compile every slice of the timeline now rather than on first use; returns how many."""
-        days = [self._bounds[0] - ONE_DAY, *self._bounds] if self._bounds else []
+        first = day_before(self._bounds[0]) if self._bounds else None
+        days = [*([first] if first is not None else []), *self._bounds]
         for day in days:
             self._slice(day)
         return len(self._slices)
