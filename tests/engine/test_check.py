@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -147,3 +148,21 @@ def test_problems_render_as_path_line_rule_message(rules_copy: Path) -> None:
     shutil.copy(BROKEN / "unknown_fact.yaml", rules_copy / "dust")
     (problem,) = check_rulebook(rules_copy).problems
     assert str(problem).startswith(f"{rules_copy / 'dust' / 'unknown_fact.yaml'}:9: dust.unknown-fact: when: ")
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("    effective_from: 2014-12-01\n", "    effective_from: 2014-12-01\n    effective_to: 9999-12-31\n"),
+    ("    effective_from: 2014-12-01\n", "    effective_from: 0001-01-01\n"),
+], ids=["effective_to 9999-12-31", "effective_from 0001-01-01"])
+def test_extreme_dates_are_problems_or_fine_never_a_crash(rules_copy: Path, old: str, new: str) -> None:
+    # effective_to: 9999-12-31 crashed check (OverflowError computing the day after)
+    path = rules_copy / "dust" / "warning-signs.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    report = check_rulebook(rules_copy)
+    if report.ok:
+        book = Rulebook.load(rules_copy)
+        assert book.compile_all() > 0
+        a = book.assess({"dust_explosion_hazard": True, "dust_warning_signs_posted": False}, dt.date.max)
+        assert "dust.warning-signs" in {f.rule_id for f in a.findings}
+    else:
+        assert all("does not resolve from 0001-01-01" in p.message for p in report.problems), report.problems

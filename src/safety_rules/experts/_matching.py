@@ -154,8 +154,9 @@ def slots_of(case: Case, policy: Policy) -> list[_Slot]:
 
 
 def open_cases(ctx: _Context, expert: Expert, day: dt.date) -> int:
-    span = dt.timedelta(days=ctx.policy.workload.case_days)
-    return sum(1 for d in ctx.open_dates.get(expert.id, ()) if d <= day < d + span)
+    span = ctx.policy.workload.case_days
+    # subtracting dates cannot overflow; d + span could past 9999-12-31
+    return sum(1 for d in ctx.open_dates.get(expert.id, ()) if 0 <= (day - d).days < span)
 
 
 def capacity(ctx: _Context, expert: Expert) -> int:

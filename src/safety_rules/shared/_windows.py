@@ -16,6 +16,17 @@ from dataclasses import dataclass
 ONE_DAY = dt.timedelta(days=1)
 
 
+def day_after(day: dt.date) -> dt.date | None:
+    """The next day, or ``None`` after the last day a date can hold (9999-12-31 is a
+    legitimate, if odd, ``effective_to``)."""
+    return None if day == dt.date.max else day + ONE_DAY
+
+
+def day_before(day: dt.date) -> dt.date | None:
+    """The previous day, or ``None`` before 0001-01-01."""
+    return None if day == dt.date.min else day - ONE_DAY
+
+
 @dataclass(frozen=True)
 class Window:
     start: dt.date
@@ -33,7 +44,8 @@ def effective_windows(spans: Sequence[tuple[dt.date, dt.date | None]]) -> list[W
     windows = []
     for i, (start, end) in enumerate(spans):
         if end is None and i + 1 < len(spans):
-            end = spans[i + 1][0] - ONE_DAY
+            # a next version starting on 0001-01-01 leaves no day: the window is reported as ending early
+            end = day_before(spans[i + 1][0]) or dt.date.min
         windows.append(Window(start, end))
     return windows
 
