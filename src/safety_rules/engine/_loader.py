@@ -86,7 +86,8 @@ class Parts:
 
 
 def _yaml_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    # not only regular files: a FIFO or device named *.yaml is reported by load_yaml, not skipped
+    return sorted(p for p in directory.iterdir() if not p.is_dir() and p.suffix in (".yaml", ".yml"))
 
 
 class _Unreadable:
@@ -97,6 +98,18 @@ UNREADABLE: Any = _Unreadable()
 
 
 def _read(path: Path, problems: list[Problem]) -> Any:
+    # every file of a rulebook is its rulebook.yaml or one directory below the root
+    root = path.parent if path.name == RULEBOOK_FILE else path.parent.parent
+    try:
+        target = path.resolve()
+        inside = target.is_relative_to(root.resolve())
+    except (OSError, RuntimeError) as exc:  # a symlink loop, say
+        problems.append(Problem(f"cannot resolve the file's path: {exc}", path=str(path), code="YamlError"))
+        return UNREADABLE
+    if not inside:
+        problems.append(Problem(f"refused: a symbolic link to {str(target)!r}, outside the rulebook "
+                                f"directory {str(root)!r}", path=str(path), code="YamlError"))
+        return UNREADABLE
     try:
         return load_yaml(path)
     except SafetyRulesError as exc:
