@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -166,3 +167,28 @@ def test_extreme_dates_are_problems_or_fine_never_a_crash(rules_copy: Path, old:
         assert "dust.warning-signs" in {f.rule_id for f in a.findings}
     else:
         assert all("does not resolve from 0001-01-01" in p.message for p in report.problems), report.problems
+
+
+def test_symlinks_leaving_the_rulebook_are_refused(rules_copy: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    shutil.copy(RULES / "dust" / "warning-signs.yaml", outside / "warning-signs.yaml")
+    (rules_copy / "dust" / "warning-signs.yaml").unlink()
+    (rules_copy / "dust" / "warning-signs.yaml").symlink_to(outside / "warning-signs.yaml")
+    (rules_copy / ".kept").mkdir()
+    (rules_copy / "dust" / "zone20-electrics.yaml").rename(rules_copy / ".kept" / "zone20.yaml")
+    (rules_copy / "dust" / "zone20-electrics.yaml").symlink_to(rules_copy / ".kept" / "zone20.yaml")
+    (rules_copy / "dust" / "loop.yaml").symlink_to(rules_copy / "dust" / "loop.yaml")
+    report = check_rulebook(rules_copy)
+    messages = {Path(p.path or "").name: p.message for p in report.problems}
+    assert "refused: a symbolic link to" in messages["warning-signs.yaml"]
+    assert "outside the rulebook directory" in messages["warning-signs.yaml"]
+    assert "zone20-electrics.yaml" not in messages  # a link within the rulebook is fine
+    assert "loop.yaml" in messages
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_in_the_rulebook_is_a_problem_not_a_hang(rules_copy: Path) -> None:
+    os.mkfifo(rules_copy / "dust" / "pipe.yaml")
+    report = check_rulebook(rules_copy)
+    assert any("it is a FIFO, not a regular file" in p.message for p in report.problems)
