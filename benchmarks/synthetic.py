@@ -82,8 +82,10 @@ def _examples(rng: random.Random, applies: str, when: str, types: dict[str, Type
         found.setdefault(outcome, facts)
         if len(found) == 2:
             break
+    # every version needs an undetermined example too: the condition's facts all missing
     return [{"name": f"synthetic {k}", "facts": {applies: True, **v}, "expect": k}
-            for k, v in sorted(found.items())]
+            for k, v in sorted(found.items())] + [
+        {"name": "synthetic undetermined", "facts": {applies: True}, "expect": "undetermined"}]
 
 
 def write_rulebook(root: Path, rules: int = 300, seed: int = 7, distinct_dates: bool = False) -> Path:
@@ -127,7 +129,7 @@ def write_rulebook(root: Path, rules: int = 300, seed: int = 7, distinct_dates: 
         spans = [(first, second - dt.timedelta(days=1)), (second, None)] if k % 3 == 0 else [(first, None)]
         for v, (start, end) in enumerate(spans, 1):
             when, examples = _condition(rng), []
-            while len(examples) < 2:  # a tautology or contradiction has no example of one kind
+            while len(examples) < 3:  # a tautology or contradiction has no example of one kind
                 when = _condition(rng)
                 examples = _examples(rng, applies, when, types)
             version: dict[str, Any] = {
