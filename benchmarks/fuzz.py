@@ -17,7 +17,9 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -27,6 +29,19 @@ from hypothesis import strategies as st  # noqa: E402
 from tests.test_fuzz import RULES, TARGETS  # noqa: E402
 
 from safety_rules import Rulebook  # noqa: E402
+
+
+def fuzzer(target: Callable[..., None], arguments: tuple[Any, ...], examples: int,
+           run_seed: int) -> Callable[[], None]:
+    """``target`` as a hypothesis test of ``examples`` examples from ``run_seed``."""
+
+    @seed(run_seed)
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def run(data: st.DataObject) -> None:
+        target(data, *arguments)
+
+    return run
 
 
 def main() -> None:
@@ -42,17 +57,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp) / "rules"
         shutil.copytree(RULES, scratch)
-        extra = {"rules": (scratch,), "enterprises": (book, Path(tmp)), "experts": (Path(tmp),)}
+        extra: dict[str, tuple[Any, ...]] = {"rules": (scratch,), "enterprises": (book, Path(tmp)),
+                                             "experts": (Path(tmp),)}
         for name in args.target or sorted(TARGETS):
-            target = TARGETS[name]
-
-            @seed(run_seed)
-            @settings(max_examples=args.examples, deadline=None, database=None,
-                      suppress_health_check=list(HealthCheck))
-            @given(st.data())
-            def run(data: st.DataObject, target=target, name=name) -> None:  # type: ignore[no-untyped-def]
-                target(data, *extra[name])
-
+            run = fuzzer(TARGETS[name], extra[name], args.examples, run_seed)
             start = time.perf_counter()
             try:
                 run()

@@ -118,9 +118,9 @@ def rule_file(data: st.DataObject, scratch: Path) -> None:
             assert all(p.message and p.path for p in report.problems)
             if report.ok:
                 Rulebook.load(scratch).compile_all()
-            else:
-                with pytest.raises(RulebookError):
-                    Rulebook.load(scratch)
+            else:  # refused, or loaded (examples are run by check only)
+                with contextlib.suppress(RulebookError):
+                    Rulebook.load(scratch).compile_all()
     finally:
         target.write_text(original, encoding="utf-8")
 
