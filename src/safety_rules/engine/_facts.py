@@ -48,10 +48,12 @@ class FieldSpec(_Strict):
     label: str = Field(min_length=1)
     unit: str | None = None
     values: list[str] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> FieldSpec:
-        _check_type_extras(self.type, self.unit, self.values)
+        _check_type_extras(self.type, self.unit, self.values, self.minimum, self.maximum)
         return self
 
 
@@ -71,7 +73,7 @@ class FactSpec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> FactSpec:
-        _check_type_extras(self.type, self.unit, self.values)
+        _check_type_extras(self.type, self.unit, self.values, self.minimum, self.maximum)
         if self.type == "records" and not self.fields:
             raise ValueError("a records fact needs 'fields'")
         if self.type != "records" and self.fields is not None:
@@ -80,12 +82,13 @@ class FactSpec(_Strict):
             raise ValueError("an observed fact needs a 'question'; a derived one needs 'derive'")
         if self.derive is not None and self.type == "records":
             raise ValueError("a derived fact cannot be a list of records")
-        if (self.minimum is not None or self.maximum is not None) and self.type != "number":
-            raise ValueError("'minimum'/'maximum' are only for numbers")
         return self
 
 
-def _check_type_extras(kind: str, unit: str | None, values: list[str] | None) -> None:
+def _check_type_extras(kind: str, unit: str | None, values: list[str] | None,
+                       minimum: float | None, maximum: float | None) -> None:
+    if (minimum is not None or maximum is not None) and kind != "number":
+        raise ValueError("'minimum'/'maximum' are only for numbers")
     if kind == "number" and not unit:
         raise ValueError("a number needs a 'unit' (t, m, person, %, ... or '1' for a plain count)")
     if kind != "number" and unit is not None:
@@ -190,11 +193,10 @@ def _check_scalar(spec: FactSpec | FieldSpec, value: Any, name: str) -> tuple[An
         if isinstance(value, bool) or not isinstance(value, int | float) or (
                 isinstance(value, float) and not math.isfinite(value)):
             return None, f"fact {name!r} must be a number ({spec.unit}), got {value!r}"
-        if isinstance(spec, FactSpec):
-            if spec.minimum is not None and value < spec.minimum:
-                return None, f"fact {name!r} must be at least {spec.minimum} {spec.unit}, got {value}"
-            if spec.maximum is not None and value > spec.maximum:
-                return None, f"fact {name!r} must be at most {spec.maximum} {spec.unit}, got {value}"
+        if spec.minimum is not None and value < spec.minimum:
+            return None, f"fact {name!r} must be at least {spec.minimum} {spec.unit}, got {value}"
+        if spec.maximum is not None and value > spec.maximum:
+            return None, f"fact {name!r} must be at most {spec.maximum} {spec.unit}, got {value}"
         return value, None
     if kind == "enum":
         assert spec.values is not None
