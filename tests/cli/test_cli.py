@@ -102,14 +102,14 @@ def _enterprise(tmp_path: Path, header: str, facts: str) -> str:
 
 def test_assess_strict_refuses_facts_of_undeclared_industries(tmp_path: Path) -> None:
     path = _enterprise(tmp_path, "id: D-1, industries: [dust]",
-                       "dust_explosion_hazard: true, ammonia_refrigeration: true, ammonia_inventory_t: 20")
+                       "dust_explosion_hazard: true, ammonia_refrigeration: true")
     code, out, _ = run("assess", path, "--as-of", "2024-06-01")
     assert code == 0 and "提示：已填写仅“ammonia”行业规则使用的事实" in out
     code, out, _ = run("assess", path, "--as-of", "2024-06-01", "-f", "json")
     assert json.loads(out)["warnings"][0]["industry"] == "ammonia"
     code, out, err = run("assess", path, "--as-of", "2024-06-01", "--strict")
     assert code == 1 and out == ""
-    assert "D-1: ammonia_inventory_t, ammonia_refrigeration are read only by rules of industry 'ammonia'" in err
+    assert "D-1: ammonia_refrigeration is read only by rules of industry 'ammonia'" in err
     code, _, _ = run("questions", path, "--as-of", "2024-06-01", "-f", "json")
     assert code == 0
 

@@ -107,6 +107,14 @@ def test_derived_fact_cycle_is_reported_with_the_cycle(rules_copy: Path) -> None
     assert any("derived facts form a cycle" in m and "cycle_a" in m and "cycle_b" in m for m in messages)
 
 
+def test_record_field_bound_only_on_numbers(rules_copy: Path) -> None:
+    shutil.copy(FIXTURES / "record_field_minimum_on_bool.yaml", rules_copy / "facts" / "bad.yaml")
+    report = check_rulebook(rules_copy)
+    (problem,) = [p for p in report.problems if p.path == str(rules_copy / "facts" / "bad.yaml")]
+    assert "'minimum'/'maximum' are only for numbers" in problem.message
+    assert problem.line == 8
+
+
 def test_duplicate_fact_declaration(rules_copy: Path) -> None:
     (rules_copy / "facts" / "dup.yaml").write_text(
         "facts:\n  dust_zone20_present:\n    type: bool\n    label: 重复\n    question: 重复？\n",

@@ -112,13 +112,15 @@ def test_severity_changes_between_versions(book: Rulebook) -> None:
 
 
 def test_derived_fact_decides_applicability(book: Rulebook) -> None:
-    base = {"ammonia_refrigeration": True, "major_hazard_source_registered": False}
-    small = book.assess(book.enterprise("S", {**base, "ammonia_inventory_t": 9.9}, industries=["ammonia"]), JUNE_2024)
-    large = book.assess(book.enterprise("L", {**base, "ammonia_inventory_t": 10}, industries=["ammonia"]), JUNE_2024)
-    assert "ammonia.major-hazard-source-management" in small.not_applicable
-    f = by_id(large)["ammonia.major-hazard-source-management"]
-    assert f.facts["ammonia_major_hazard_source"] is True  # type: ignore[attr-defined]
-    assert f.facts["ammonia_inventory_t"] == 10  # type: ignore[attr-defined]
+    base = {"ammonia_refrigeration": True, "mhs_registered": False}
+    small = book.enterprise("S", {**base, "mhs_substances_2018": [{"name": "液氨", "quantity_t": 9.9}]},
+                            industries=["ammonia"])
+    large = book.enterprise("L", {**base, "mhs_substances_2018": [{"name": "液氨", "quantity_t": 10}]},
+                            industries=["ammonia"])
+    assert "ammonia.major-hazard-source-management" in book.assess(small, JUNE_2024).not_applicable
+    f = by_id(book.assess(large, JUNE_2024))["ammonia.major-hazard-source-management"]
+    assert f.facts["mhs_is_major_hazard_source"] is True  # type: ignore[attr-defined]
+    assert f.facts["mhs_ratio_sum"] == 1  # type: ignore[attr-defined]
 
 
 def test_major_hazard_source_grading_from_inventory(book: Rulebook) -> None:
@@ -127,12 +129,13 @@ def test_major_hazard_source_grading_from_inventory(book: Rulebook) -> None:
     facts = {**dict(e.facts), "hazchem_tank_farm_independent_sis": False}
     a = book.assess(book.enterprise(e.id, facts, industries=["hazchem"]), JUNE_2024)
     f = by_id(a)["hazchem.tank-farm-emergency-shutoff"]
-    assert f.facts["hazchem_tank_farm_ratio_sum"] == pytest.approx(10.2)  # type: ignore[attr-defined]
-    assert f.facts["hazchem_tank_farm_r"] == pytest.approx(57.6)  # type: ignore[attr-defined]
-    assert f.facts["hazchem_tank_farm_major_hazard_level"] == 2  # type: ignore[attr-defined]
+    assert f.facts["mhs_ratio_sum"] == pytest.approx(10.2)  # type: ignore[attr-defined]
+    assert f.facts["mhs_r"] == pytest.approx(57.6)  # type: ignore[attr-defined]
+    assert f.facts["mhs_level"] == 2  # type: ignore[attr-defined]
     # the reference file's worked example: 15 t ammonia, 60 people -> R = 4.5, 四级
-    small = {"hazchem_enterprise": True, "hazchem_tank_farm_inventory": [{"substance": "液氨", "quantity_t": 15}],
-             "hazchem_exposed_population": 60, "hazchem_tank_farm_emergency_shutoff": False}
+    small = {"hazchem_enterprise_kind": "危险化学品生产企业", "mhs_unit_kind": "储罐区",
+             "mhs_substances_2018": [{"name": "液氨", "quantity_t": 15}],
+             "mhs_exposed_population": 60, "hazchem_tank_farm_emergency_shutoff": False}
     a = book.assess(book.enterprise("S", small, industries=["hazchem"]), JUNE_2024)
     assert "hazchem.tank-farm-emergency-shutoff" in a.compliant
 
@@ -219,13 +222,12 @@ def test_a_rule_failing_at_run_time_is_an_error_and_the_rest_are_assessed(rules_
 
 def test_facts_of_an_undeclared_industry_are_a_warning_and_a_question(book: Rulebook) -> None:
     # declared dust, stated ammonia facts: the ammonia major hazards were lost without a word
-    facts = {"dust_explosion_hazard": True, "ammonia_refrigeration": True, "ammonia_inventory_t": 20,
-             "major_hazard_source_registered": False}
+    facts = {"dust_explosion_hazard": True, "ammonia_refrigeration": True, "ammonia_quick_freezer": True}
     e = book.enterprise("D", facts, industries=["dust"])
     a = book.assess(e, JUNE_2024)
     (warning,) = a.warnings
     assert warning.industry == "ammonia"
-    assert warning.facts == ["ammonia_inventory_t", "ammonia_refrigeration", "major_hazard_source_registered"]
+    assert warning.facts == ["ammonia_quick_freezer", "ammonia_refrigeration"]
     assert "ammonia.quick-freezer-room" in warning.major_hazard_rules
     assert set(warning.rules) <= set(a.not_applicable) and "not assessed" in warning.message
     first = book.questions(e, JUNE_2024)[0]

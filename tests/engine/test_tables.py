@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,17 @@ def test_a_finding_names_the_record_that_violated(book: Rulebook) -> None:
     assert [r.name for r in f.records] == ["砂光线布袋除尘器"]
     data = f.model_dump(mode="json")
     assert data["explanation"][-1]["records"][0]["record"]["name"] == "砂光线布袋除尘器"
+
+
+def test_a_critical_quantity_of_zero_in_a_table_is_an_error(rules_copy: Path) -> None:
+    """A zero critical quantity left the major-hazard-source rule undetermined with nothing to ask;
+    Q now comes from GB 18218's table, so a 0 there is a rulebook error naming the row."""
+    table = rules_copy / "tables" / "gb18218-table1.yaml"
+    zeroed, count = re.subn(r"(key: \"氨\",[^}]*critical_t: )10\b", r"\g<1>0", table.read_text(encoding="utf-8"),
+                            count=1)
+    assert count == 1
+    table.write_text(zeroed, encoding="utf-8")
+    with pytest.raises(RulebookError) as info:
+        Rulebook.load(rules_copy)
+    assert any("row '氨' has critical_t 0" in p.message and "divides by it" in p.message
+               for p in info.value.problems), info.value.problems

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..shared._errors import FactError, Problem, did_you_mean
-from ._expressions import RESERVED, Arith, Expr, FactRef, IfElse
+from ._expressions import RESERVED, Arith, Expr, FactRef, IfElse, Lookup
 from ._expressions import Field as FieldRef
 from ._types import Type
 
@@ -248,7 +248,12 @@ def _value_sources(e: Expr) -> list[str]:
         return [f"{e.source}.{e.name}"]
     if isinstance(e, IfElse):
         return [name for branch in (*(then for _, then in e.branches), e.otherwise) for name in _value_sources(branch)]
+    if isinstance(e, Lookup):
+        return [f"{TABLE_SOURCE}{e.table}.{e.column}"]
     return []
+
+
+TABLE_SOURCE = "table:"  # marks a table column among the divisors
 
 
 def _zero_divisor(name: str, value: Any, divisors: Mapping[str, str], where: str) -> str | None:

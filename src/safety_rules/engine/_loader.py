@@ -32,7 +32,7 @@ from ..shared._validation import validate
 from ..shared._windows import Window, effective_windows, overlaps_and_gaps
 from ..shared._yaml import YamlMapping, YamlSequence, load_yaml
 from ._expressions import BoolOp, Expr, parse_expression
-from ._facts import FactCatalog, FactCatalogFile, FactSpec, fact_id_problem
+from ._facts import TABLE_SOURCE, FactCatalog, FactCatalogFile, FactSpec, fact_id_problem
 from ._rule_files import RulebookFile, RuleFile, RuleVersion
 from ._tables import Table, TableFile, TableType, build_table
 from ._types import BOOL
@@ -170,6 +170,7 @@ def load_parts(root: str | Path) -> tuple[Parts | None, list[Problem]]:
     lineages = _load_lineages(root, rulebook, facts, law, table_types, problems)
     _check_lineage_graph(lineages, problems)
     _check_duties_before_criteria(lineages, law, problems)
+    _check_table_divisors(tables, derived, lineages, problems)
     parts = Parts(root, rulebook, facts, derived, order, law, lineages, tables, part_conditions)
     return parts, problems
 
@@ -227,6 +228,30 @@ def _check_measures(rulebook: RulebookFile, law: LawCatalog, path: Path, raw: An
 
 
 # --------------------------------------------------------------------- tables
+
+
+def _check_table_divisors(tables: Mapping[str, Table], derived: Mapping[str, Expr],
+                          lineages: Mapping[str, LoadedLineage], problems: list[Problem]) -> None:
+    """A table value that a condition divides by must not be 0: the result would be unknown with
+    nothing an inspector could answer (a critical quantity of 0 hides a major hazard source)."""
+    catalog = FactCatalog({})
+    catalog.note_divisors({
+        **{f"derived fact {fact!r}": expr for fact, expr in derived.items()},
+        **{f"rule {v.lineage_id} version {v.spec.version}": e for lin in lineages.values()
+           for v in lin.versions for e in (v.when, v.undetermined_when) if e is not None}})
+    for name, where in catalog.divisors.items():
+        if not name.startswith(TABLE_SOURCE):
+            continue
+        table_id, column = name[len(TABLE_SOURCE):].rsplit(".", 1)
+        table = tables.get(table_id)
+        if table is None:
+            continue
+        for edition in table.spec.editions:
+            for row in [*edition.rows, *([edition.default] if edition.default else [])]:
+                if row.get(column) == 0:
+                    problems.append(Problem(
+                        f"table {table_id}, edition {edition.id}: row {row.get('key', 'default')!r} has {column} 0, "
+                        f"but {where} divides by it", code="SchemaError"))
 
 
 def _check_table_sources(tables: Mapping[str, Table], law: LawCatalog, problems: list[Problem]) -> None:
