@@ -39,9 +39,8 @@ def test_mine_wellhead_threshold_changes_with_the_2022_standard(book: Rulebook) 
 def test_finding_is_traceable(book: Rulebook) -> None:
     e = book.load_enterprise(ENTERPRISES / "linyi-underground-iron-mine.yaml")
     a = book.assess(e, SEPT_2017)
-    (f,) = a.findings
-    assert (f.rule_id, f.rule_version, f.rulebook_version) == (
-        "mining.underground-wellhead-flood-level", "2017", book.version)
+    (f,) = [f for f in a.findings if f.rule_id == "mining.underground-wellhead-flood-level"]
+    assert (f.rule_version, f.rulebook_version) == ("2017", book.version)
     assert f.severity == "major_hazard"
     texts = [c.text for c in f.citations]
     assert texts[0].startswith("《金属非金属矿山重大生产安全事故隐患判定标准（试行）》")

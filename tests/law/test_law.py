@@ -93,9 +93,14 @@ def test_2024_supplement_applies_beside_the_2022_standard(book: Rulebook) -> Non
     c = book.law.resolve(supplement, "underground-extreme-weather-evacuation", day, "defines")
     assert c is not None and c.unpublished
     assert c.text == "《金属非金属矿山重大事故隐患判定标准补充情形》(矿安〔2024〕41号) 一、（四）"
-    # a mine's assessment lists its items beside 88号's as not encoded, never as met
+    # every item of the supplement is either encoded by a rule in force that day or listed as not
+    # encoded beside 88号's items, never silently met
     pending = book.not_encoded(day, book.expand_industries(["mining"]))
-    assert {n.part for n in pending if n.document == supplement} == {"地下矿山", "露天矿山", "尾矿库"}
+    listed = {n.provision for n in pending if n.document == supplement}
+    encoded = {v.spec.source.provision for rid in book.rule_ids for v in book.lineage(rid).versions
+               if v.spec.source.document == supplement and v.window.contains(day)}
+    assert listed | encoded == set(book.law.documents[supplement].provisions)
+    assert not listed & encoded
 
 
 @pytest.fixture(scope="module")
