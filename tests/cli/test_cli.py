@@ -128,3 +128,11 @@ def test_control_characters_from_input_files_are_not_printed(tmp_path: Path) -> 
     assert not any(c in out for c in "\x1b\x07\x9b\r")
     code, _, err = run("assess", str(tmp_path / "no\x1b[2Jsuch.yaml"))
     assert code == 2 and "\x1b" not in err and "no[2Jsuch.yaml" in err
+
+
+def test_a_location_on_line_100_is_printed_as_written(rules_copy: Path) -> None:
+    # rich read ":100:" as an emoji code and printed "file💯"
+    target = rules_copy / "dust" / "zz-line-100.yaml"
+    target.write_text("id: dust.zz\nindustry: dust\n" + "\n" * 97 + "unknown: 1\n", encoding="utf-8")
+    code, out, _ = run("check", str(rules_copy))
+    assert code == 1 and f"{target}:100:" in out

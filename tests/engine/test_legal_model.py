@@ -338,14 +338,14 @@ def test_industries_imply_their_parents(book: Rulebook) -> None:
 
 
 def test_an_item_encoded_only_for_another_industry_is_still_listed(book: Rulebook) -> None:
-    """部令第10号 第三条（二） is encoded by the ammonia rule for refrigeration operators: for a steel
-    works, assessed without the ammonia rules, that item is silence and must be listed."""
+    """部令第10号 第三条（三） is encoded by the metallurgy rule for smelters: for an ammonia cold
+    store, assessed without the metallurgy rules, that item is silence and must be listed."""
     ammonia = book.assess(book.enterprise("A", {}, industries=["ammonia"]), dt.date(2024, 6, 1))
     steel = book.assess(book.enterprise("S", {}, industries=["metallurgy"]), dt.date(2024, 6, 1))
     def listed(a: object) -> set[str]:
         return {n.provision for n in a.not_encoded}  # type: ignore[attr-defined]
-    assert "special-operations-certified" not in listed(ammonia)
-    assert "special-operations-certified" in listed(steel)
+    assert "principals-assessed-metal-smelting" in listed(ammonia)
+    assert "principals-assessed-metal-smelting" not in listed(steel)
 
 
 def test_a_part_that_does_not_concern_the_enterprise_is_not_listed(rules_copy: Path) -> None:

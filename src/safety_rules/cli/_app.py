@@ -53,8 +53,10 @@ class _CleanConsole(Console):
                 yield Segment(clean(segment.text), segment.style)
 
 
-out = _CleanConsole(soft_wrap=True)  # let the terminal wrap: rich breaks Chinese text badly
-err = _CleanConsole(stderr=True, soft_wrap=True)
+# soft_wrap: let the terminal wrap, rich breaks Chinese text badly; emoji=False: "file:100:" is a
+# location, not the :100: emoji code
+out = _CleanConsole(soft_wrap=True, emoji=False)
+err = _CleanConsole(stderr=True, soft_wrap=True, emoji=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
