@@ -125,7 +125,7 @@ def test_duplicate_fact_declaration(rules_copy: Path) -> None:
 
 def test_retired_id_may_not_be_reused(rules_copy: Path) -> None:
     rb = rules_copy / "rulebook.yaml"
-    rb.write_text(rb.read_text(encoding="utf-8").replace("retired_ids: []", "retired_ids: [dust.warning-signs]"),
+    rb.write_text(rb.read_text(encoding="utf-8").replace("retired_ids:\n", "retired_ids:\n  - dust.warning-signs\n"),
                   encoding="utf-8")
     report = check_rulebook(rules_copy)
     assert any("retired" in p.message and p.rule_id == "dust.warning-signs" for p in report.problems)
@@ -134,7 +134,7 @@ def test_retired_id_may_not_be_reused(rules_copy: Path) -> None:
 def test_retired_ids_are_checked_whole(rules_copy: Path) -> None:
     # with re.match, "x$" also matched "x\n": such an id slipped past the retired-id check
     rb = rules_copy / "rulebook.yaml"
-    rb.write_text(rb.read_text(encoding="utf-8").replace("retired_ids: []", 'retired_ids: ["dust.warning-signs\\n"]'),
+    rb.write_text(rb.read_text(encoding="utf-8").replace("retired_ids:\n", 'retired_ids:\n  - "dust.warning-signs\\n"\n'),
                   encoding="utf-8")
     report = check_rulebook(rules_copy)
     assert any("rule id 'dust.warning-signs\\n' must look like" in p.message for p in report.problems)
