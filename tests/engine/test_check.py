@@ -134,8 +134,8 @@ def test_retired_id_may_not_be_reused(rules_copy: Path) -> None:
 def test_retired_ids_are_checked_whole(rules_copy: Path) -> None:
     # with re.match, "x$" also matched "x\n": such an id slipped past the retired-id check
     rb = rules_copy / "rulebook.yaml"
-    rb.write_text(rb.read_text(encoding="utf-8").replace("retired_ids:\n", 'retired_ids:\n  - "dust.warning-signs\\n"\n'),
-                  encoding="utf-8")
+    text = rb.read_text(encoding="utf-8")
+    rb.write_text(text.replace("retired_ids:\n", 'retired_ids:\n  - "dust.warning-signs\\n"\n'), encoding="utf-8")
     report = check_rulebook(rules_copy)
     assert any("rule id 'dust.warning-signs\\n' must look like" in p.message for p in report.problems)
 
