@@ -24,8 +24,11 @@ from rich.markup import escape
 from rich.segment import Segment
 
 from ..engine._check import check_rulebook
-from ..engine._rulebook import Rulebook
+from ..engine._rule_files import RulebookFile
+from ..engine._rulebook import Rulebook, default_rules_path
 from ..shared._errors import SafetyRulesError
+from ..shared._validation import schema_error, validate
+from ..shared._yaml import load_yaml
 from . import _render
 from ._schema import FORMATS, json_schema
 
@@ -110,6 +113,15 @@ def print_json(data: Any) -> None:
 
 def day(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value is not None else None
+
+
+def known_industries(rules: Path | None = None) -> set[str]:
+    """The rulebook's industries, read from its rulebook.yaml without loading every rule."""
+    path = (rules or default_rules_path()) / "rulebook.yaml"
+    model, problems = validate(RulebookFile, load_yaml(path), path=str(path))
+    if model is None:
+        raise schema_error(problems, path)
+    return set(model.industries)
 
 
 @app.command()
@@ -237,4 +249,4 @@ def main() -> None:
     app()
 
 
-from . import _experts  # noqa: E402,F401  - adds the `experts` commands to `app`
+from . import _experts, _fieldwork  # noqa: E402,F401  - add the `experts` and `plan` commands to `app`

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from ..engine._rulebook import BUNDLED, default_rules_path
+from ..engine._rulebook import BUNDLED
 from ..experts._evaluation_log import (
     Evaluation,
     EvaluationLog,
@@ -30,7 +30,7 @@ from ..experts._registry import (
 from ..experts._scores import expert_scores
 from ..shared._events import KEY_VARIABLE, LOCATION_VARIABLE
 from ..shared._validation import schema_error, validate
-from ._app import AsOfOption, Format, FormatOption, app, day, err, fail, handled, out, print_json
+from ._app import AsOfOption, Format, FormatOption, app, day, err, fail, handled, known_industries, out, print_json
 
 experts_app = typer.Typer(no_args_is_help=True, help=(
     "The expert registry: list, match, evaluate, scores, verify-log, upgrade-log. The evaluation log's "
@@ -66,17 +66,8 @@ def _evaluations(log: str | None, no_verify: bool) -> list[EvaluationRecord]:
     return evaluation_log.effective(upto=result.head_seq)
 
 
-def _known_industries() -> set[str]:
-    from ..engine._rule_files import RulebookFile
-    from ..shared._yaml import load_yaml
-
-    path = default_rules_path() / "rulebook.yaml"
-    model, _ = validate(RulebookFile, load_yaml(path), path=str(path))
-    return set(model.industries) if model else set()
-
-
 def _experts(path: Path | None) -> list[Expert]:
-    return load_experts(path or _registry_dir() / "experts.yaml", industries=_known_industries())
+    return load_experts(path or _registry_dir() / "experts.yaml", industries=known_industries())
 
 
 def _policy(path: Path | None) -> Policy:
@@ -94,7 +85,7 @@ def list_experts(
     """The expert pool, with industries, levels and the validity of qualifications."""
     experts = _experts(registry)
     if industry is not None:
-        known = _known_industries()
+        known = known_industries()
         if industry not in known:
             fail(f"unknown industry {industry!r}; choose one of {', '.join(sorted(known))}")
         experts = [e for e in experts if e.level(industry)]
@@ -128,7 +119,7 @@ def match_cases(
 ) -> None:
     """Assign experts to a batch of cases under the policy's hard rules, maximising the total score."""
     experts, pol = _experts(registry), _policy(policy)
-    batch = load_cases(cases, industries=_known_industries())
+    batch = load_cases(cases, industries=known_industries())
     past = load_history(history) if history else []
     records = _evaluations(log, no_verify)
     past += [PastAssignment(case=r.case_id, expert=r.expert_id, enterprise=r.enterprise_id, date=r.case_date)

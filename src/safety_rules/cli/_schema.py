@@ -12,6 +12,8 @@ from ..engine._rule_files import RulebookFile, RuleFile
 from ..engine._tables import TableFile
 from ..experts._evaluation_log import EvaluationFile
 from ..experts._registry import CaseFile, ExpertFile, HistoryFile, Policy
+from ..fieldwork._campaign import CampaignFile
+from ..fieldwork._plan import PlanFile
 from ..law._catalog import LawDocument
 
 FORMATS: dict[str, type[BaseModel]] = {
@@ -26,6 +28,8 @@ FORMATS: dict[str, type[BaseModel]] = {
     "cases": CaseFile,
     "history": HistoryFile,
     "evaluations": EvaluationFile,
+    "campaign": CampaignFile,
+    "plan": PlanFile,
 }
 
 

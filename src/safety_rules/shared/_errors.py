@@ -24,6 +24,8 @@ can print each one as ``path:line: rule-id: message``.
     ├── NotFoundError               a rule, fact, expert or record id that does not exist
     │                               (with a "did you mean")
     ├── MatchingError               an expert-matching request that cannot be processed
+    ├── PlanningError               a campaign-planning request that cannot be processed
+    │                               (a campaign that does not fit is a result, not an error)
     └── EventStoreError             the hash-chained event store cannot be opened, read or
         │                           written: a missing path opened read-only, an old schema,
         │                           a database error, a missing HMAC key
@@ -170,6 +172,10 @@ class EventValueError(InputError):
 
 class MatchingError(SafetyRulesError):
     """An expert-matching request that cannot be processed."""
+
+
+class PlanningError(SafetyRulesError):
+    """A campaign-planning request that cannot be processed."""
 
 
 class EventStoreError(SafetyRulesError):
