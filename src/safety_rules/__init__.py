@@ -32,6 +32,11 @@ from .experts._registry import (
     load_policy,
 )
 from .experts._scores import ExpertScore, expert_scores
+from .fieldwork._campaign import Campaign, load_campaign
+from .fieldwork._ics import plan_calendar
+from .fieldwork._plan import Explanation, Plan, PlanCheck, PlanFile, TeamDay, Violation, Visit
+from .fieldwork._plan_check import check_plan, load_plan
+from .fieldwork._planner import plan_campaign
 from .law._catalog import ResolvedCitation, Sanction, Tier
 from .shared._errors import (
     EvaluationLogError,
@@ -43,6 +48,7 @@ from .shared._errors import (
     LogIntegrityError,
     MatchingError,
     NotFoundError,
+    PlanningError,
     Problem,
     RulebookError,
     SafetyRulesError,
@@ -64,6 +70,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Assessment",
     "Assignment",
+    "Campaign",
     "Case",
     "CaseResult",
     "CheckReport",
@@ -81,6 +88,7 @@ __all__ = [
     "Exclusion",
     "Expert",
     "ExpertScore",
+    "Explanation",
     "ExpressionError",
     "FactError",
     "Finding",
@@ -95,6 +103,10 @@ __all__ = [
     "NotFoundError",
     "PartCoverage",
     "PastAssignment",
+    "Plan",
+    "PlanCheck",
+    "PlanFile",
+    "PlanningError",
     "Policy",
     "Problem",
     "Question",
@@ -108,19 +120,27 @@ __all__ = [
     "Sanction",
     "SchemaError",
     "ScoreTerms",
+    "TeamDay",
     "Tier",
     "Undetermined",
     "Verification",
     "VerificationCheck",
     "VersionInfo",
+    "Violation",
+    "Visit",
     "YamlError",
+    "check_plan",
     "check_rulebook",
     "expert_scores",
+    "load_campaign",
     "load_cases",
     "load_evaluations",
     "load_experts",
     "load_history",
+    "load_plan",
     "load_policy",
     "match",
+    "plan_calendar",
+    "plan_campaign",
     "postgres_grants",
 ]

@@ -16,7 +16,7 @@ from ..fieldwork._campaign import Campaign, load_campaign
 from ..fieldwork._ics import plan_calendar
 from ..fieldwork._plan import Explanation, Plan, PlanCheck
 from ..fieldwork._plan_check import check_plan, load_plan
-from ..fieldwork._planner import DEFAULT_BUDGET, plan
+from ..fieldwork._planner import DEFAULT_BUDGET, plan_campaign
 from ._app import RulesOption, app, fail, handled, known_industries, out, print_json
 
 WEEKDAY = "一二三四五六日"
@@ -53,7 +53,7 @@ def plan_command(
         if not report.ok:
             raise typer.Exit(1)
         return
-    result = plan(c, budget=budget)
+    result = plan_campaign(c, budget=budget)
     if format is PlanFormat.json:
         print_json(result.model_dump(mode="json"))
     else:

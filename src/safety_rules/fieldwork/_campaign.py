@@ -51,7 +51,7 @@ class Officer(_Strict):
     certificate: str | None = Field(default=None, description="执法证号")
     certified: bool = Field(description="holds a valid law-enforcement certificate (行政执法资格) "
                             "for the campaign; trainees without one may go but do not count")
-    absent: list[dt.date] = Field(default_factory=list, description="campaign days the officer is away")
+    absent: list[dt.date] = Field(default_factory=list, description="days the officer is away")
 
     _check_id = field_validator("id")(_id)
 
@@ -67,7 +67,8 @@ class Team(_Strict):
     name: str = Field(description="e.g. 危化组")
     specialty: str = Field(description="an industry of the rulebook: the only enterprises the team inspects")
     officers: list[Officer] = Field(min_length=1)
-    days_off: list[dt.date] = Field(default_factory=list, description="campaign days the team does not work")
+    days_off: list[dt.date] = Field(default_factory=list, description="days the team does not work (dates "
+                                    "outside the campaign are ignored)")
 
     _check_id = field_validator("id")(_id)
 
@@ -363,8 +364,7 @@ def _unique(problems: _Problems, seen: dict[str, tuple[str | int, ...]], value: 
 
 def _validate(f: CampaignFile, p: _Problems, industries: Collection[str] | None) -> None:
     """Cross-references the pydantic models cannot see: ids, counties, industries, days, caps."""
-    days = set(f.days)
-    if len(days) != len(f.days):
+    if len(set(f.days)) != len(f.days):
         p.add(("days",), "a campaign day is listed twice")
     if len({d.year for d in f.days}) > 1:
         p.add(("days",), "campaign days span two years; annual caps count one year: plan each year separately")
@@ -379,26 +379,16 @@ def _validate(f: CampaignFile, p: _Problems, industries: Collection[str] | None)
             p.add(loc, f"unknown industry {name!r}; the rulebook has {', '.join(sorted(known_industries))}",
                   known_industries, name)
 
-    def campaign_day(day: dt.date, loc: tuple[str | int, ...]) -> None:
-        if day not in days:
-            p.add(loc, f"{day} is not a campaign day")
-
     people: dict[str, tuple[str | int, ...]] = {}
     teams: dict[str, tuple[str | int, ...]] = {}
     for i, t in enumerate(f.teams):
         _unique(p, teams, t.id, ("teams", i, "id"), "team id")
         industry(t.specialty, ("teams", i, "specialty"))
-        for j, d in enumerate(t.days_off):
-            campaign_day(d, ("teams", i, "days_off", j))
         for j, o in enumerate(t.officers):
             _unique(p, people, o.id, ("teams", i, "officers", j, "id"), "person id")
-            for k, d in enumerate(o.absent):
-                campaign_day(d, ("teams", i, "officers", j, "absent", k))
     for i, c in enumerate(f.counties):
         for j, e in enumerate(c.escorts):
             _unique(p, people, e.id, ("counties", i, "escorts", j, "id"), "person id")
-            for k, d in enumerate(e.absent):
-                campaign_day(d, ("counties", i, "escorts", j, "absent", k))
 
     if f.travel.base not in counties:
         p.add(("travel", "base"), f"base {f.travel.base!r} is not a campaign county", counties, f.travel.base)

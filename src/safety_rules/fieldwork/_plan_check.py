@@ -194,38 +194,45 @@ class _Checker:
     def across(self, merged: dict[tuple[str, dt.date], _TeamDay]) -> None:
         """Rules over several team-days: county-day caps, escorts shared, joint visits, coverage."""
         c, lim = self.c, self.c.limits
-        in_county: dict[tuple[dt.date, str], set[str]] = defaultdict(set)
-        for (tid, day), g in merged.items():
-            for county in {c.enterprise[e].county for e in g.enterprises} | g.declared:
-                in_county[(day, county)].add(tid)
-        for (day, county), tids in sorted(in_county.items()):
-            if len(tids) > lim.teams_per_county_day:
-                names = "、".join(c.team[t].name for t in sorted(tids))
-                self.add("county-day-teams", f"{county} {day} 有 {len(tids)} 个组（上限 {lim.teams_per_county_day}）："
-                         f"{names}", date=day, county=county)
-        escorting: dict[tuple[dt.date, str], list[str]] = defaultdict(list)
-        for (tid, day), g in sorted(merged.items()):
+
+        def first_line(groups: list[_TeamDay]) -> int | None:
+            return min((g.line for g in groups if g.line is not None), default=None)
+
+        in_county: dict[tuple[dt.date, str], list[_TeamDay]] = defaultdict(list)
+        escorting: dict[tuple[dt.date, str], list[_TeamDay]] = defaultdict(list)
+        visits: dict[str, dict[dt.date, list[_TeamDay]]] = defaultdict(lambda: defaultdict(list))
+        for (_, day), g in sorted(merged.items()):
+            for county in sorted({c.enterprise[e].county for e in g.enterprises} | g.declared):
+                in_county[(day, county)].append(g)
             for pid in g.escorts:
-                escorting[(day, pid)].append(tid)
-        for (day, pid), teams in sorted(escorting.items()):
-            if len(teams) > 1:
-                self.add("escort", f"陪检人员{c.escort[pid].name}（{pid}）同日陪 {len(teams)} 个组："
-                         + "、".join(c.team[t].name for t in teams), date=day, person=pid,
-                         county=c.county_of_escort[pid])
-        visits: dict[str, dict[dt.date, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for (tid, day), g in merged.items():
+                escorting[(day, pid)].append(g)
             for eid in g.enterprises:
-                visits[eid][day].add(c.team[tid].specialty)
+                visits[eid][day].append(g)
+        for (day, county), groups in sorted(in_county.items()):
+            if len(groups) > lim.teams_per_county_day:
+                names = "、".join(c.team[g.team].name for g in groups)
+                self.add("county-day-teams", f"{county} {day} 有 {len(groups)} 个组"
+                         f"（上限 {lim.teams_per_county_day}）：{names}", date=day, county=county,
+                         line=first_line(groups))
+        for (day, pid), groups in sorted(escorting.items()):
+            if len(groups) > 1:
+                self.add("escort", f"陪检人员{c.escort[pid].name}（{pid}）同日陪 {len(groups)} 个组："
+                         + "、".join(c.team[g.team].name for g in groups), date=day, person=pid,
+                         county=c.county_of_escort[pid], line=first_line(groups))
         for eid, by_day in sorted(visits.items()):
             e = c.enterprise[eid]
             if len(by_day) > 1:
-                self.add("joint-visit", f"{eid} 分 {len(by_day)} 天检查（{'、'.join(map(str, sorted(by_day)))}），"
-                         "应由所需各组同日综合查一次", enterprise=eid, county=e.county)
-            for day, specialties in sorted(by_day.items()):
-                missing = [i for i in e.industries if i not in specialties]
-                if missing:
-                    self.add("joint-visit", f"{eid} {day} 的检查缺少 {'、'.join(missing)} 专业的检查组", date=day,
-                             enterprise=eid, county=e.county)
+                self.add("joint-visit", f"{eid} 分 {len(by_day)} 天检查（"
+                         + "；".join(f"{day} {'、'.join(c.team[g.team].name for g in groups)}"
+                                    for day, groups in sorted(by_day.items()))
+                         + "），应由所需各组同日综合查一次", enterprise=eid, county=e.county,
+                         line=first_line([g for groups in by_day.values() for g in groups]))
+                continue
+            (day, groups), = by_day.items()
+            missing = [i for i in e.industries if i not in {c.team[g.team].specialty for g in groups}]
+            if missing:
+                self.add("joint-visit", f"{eid} 的检查缺少 {'、'.join(missing)} 专业的检查组", date=day,
+                         enterprise=eid, county=e.county, line=first_line(groups))
         for eid in c.demand:
             if eid not in visits:
                 e = c.enterprise[eid]

@@ -330,7 +330,7 @@ def _check_status(status: cp_model.CpSolverStatus) -> None:
         raise PlanningError("the solver rejected the planning model as invalid; this is a bug in the planner")
 
 
-def plan(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers: int = 1) -> Plan:
+def plan_campaign(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers: int = 1) -> Plan:
     """Plan ``campaign``: every rule holds, the objective terms minimised in order; or say why not."""
     if budget <= 0:
         raise PlanningError(f"the search budget must be positive, got {budget}")
@@ -338,6 +338,7 @@ def plan(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers: int = 1
                       deterministic_budget=budget)
     md = _build(campaign, explain=False)
     values: dict[int, int] | None = None
+    modelled: dict[str, int] = {}
     proven: dict[str, bool] = {}
     decision_vars = [*md.v.values(), *md.a.values(), *md.x.values(), *md.w.values()]
     for name in ("priority", "team_days", "travel"):
@@ -355,13 +356,20 @@ def plan(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers: int = 1
             continue
         proven[name] = status == cp_model.OPTIMAL
         values = {var.index: solver.value(var) for var in decision_vars}
+        modelled = {n: int(solver.value(t)) for n, t in md.terms.items()}
         best = solver.value(term)
         md.m.add(term <= best)
         md.m.clear_hints()  # type: ignore[no-untyped-call]
         for var in decision_vars:
             md.m.add_hint(var, solver.value(var))
     assert values is not None
-    return _assemble(campaign, md, values, proven, info)
+    result = _assemble(campaign, md, values, proven, info)
+    assert result.objective is not None
+    recomputed = {"priority": result.objective.priority, "team_days": result.objective.team_days,
+                  "travel": result.objective.travel_minutes}
+    if recomputed != modelled:  # the model and the plan disagree on what was minimised: a planner bug
+        raise PlanningError(f"the model's objective terms {modelled} differ from the plan's {recomputed}")
+    return result
 
 
 def _assemble(campaign: Campaign, md: _Model, values: dict[int, int], proven: dict[str, bool],
@@ -549,9 +557,9 @@ def explain(campaign: Campaign, *, budget: float = DEFAULT_BUDGET) -> Explanatio
             necessary.add(untested[0])
             irreducible = irreducible and outcome == "feasible"
     conflicts = _conflicts(campaign, core)
-    short = [x.text for x in lines if x.short]
-    text = ("供需不足：" + "；".join(short) + "。" if short else "各专业、县区的供需总量够用；") + \
-        "下列规则组不能同时满足（另有不放松的固定规则：只在检查日、专业对口、综合查一次）"
+    short = sum(1 for x in lines if x.short)
+    text = (f"{short} 项供需不足（标 ✗ 的行）；" if short else "供需总量够用，排不下在于规则之间的冲突；") + \
+        "所列规则组不能同时满足（不放松的固定规则：只在检查日、专业对口、综合查一次）"
     return Explanation(supply=lines, conflicts=conflicts, irreducible=irreducible, text=text)
 
 
