@@ -11,16 +11,11 @@ from safety_rules import SchemaError, load_campaign
 from safety_rules.fieldwork._campaign import Campaign, CampaignFile
 from safety_rules.shared._validation import load_model
 
-from ..conftest import EXAMPLES, FIXTURES
+from ..conftest import FIXTURES
+from .conftest import SAMPLE
 
-SAMPLE = EXAMPLES / "campaigns" / "linyi-2017-09.yaml"
 INDUSTRIES = {"mining", "hazchem", "metallurgy", "dust", "ammonia"}
 BAD = FIXTURES / "broken_campaigns"
-
-
-@pytest.fixture(scope="module")
-def sample() -> Campaign:
-    return load_campaign(SAMPLE, industries=INDUSTRIES)
 
 
 def test_sample_has_the_seed_campaigns_size(sample: Campaign) -> None:

@@ -19,19 +19,8 @@ from safety_rules.fieldwork._plan_check import check_team_days
 from safety_rules.fieldwork._planner import travel_minutes
 from safety_rules.shared._validation import load_model
 
-from ..conftest import EXAMPLES, FIXTURES
-
-SAMPLE = EXAMPLES / "campaigns" / "linyi-2017-09.yaml"
-
-
-@pytest.fixture(scope="module")
-def sample() -> Campaign:
-    return load_campaign(SAMPLE)
-
-
-@pytest.fixture(scope="module")
-def sample_plan(sample: Campaign) -> Plan:
-    return plan_campaign(sample)
+from ..conftest import FIXTURES
+from .conftest import SAMPLE
 
 
 def test_sample_campaign_is_planned_with_no_rule_broken(sample: Campaign, sample_plan: Plan) -> None:
