@@ -27,6 +27,7 @@ demo: $(STAMP)
 	$(BIN)/safety-rules experts scores --log $(DEMO_LOG)
 	$(BIN)/safety-rules experts match examples/cases/cases.yaml --history examples/cases/history.yaml --log $(DEMO_LOG)
 	$(BIN)/safety-rules experts verify-log --log $(DEMO_LOG)
+	$(BIN)/safety-rules plan examples/campaigns/linyi-2017-09.yaml --ics var/linyi-2017-09.ics
 
 test: $(STAMP) lint
 	$(BIN)/safety-rules check rules/
@@ -41,12 +42,14 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/matching.py
 	$(BIN)/python benchmarks/events.py
+	$(BIN)/python benchmarks/planning.py
 
 bench-quick: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/engine.py --quick
 	$(BIN)/python benchmarks/matching.py --quick
 	$(BIN)/python benchmarks/events.py --quick
+	$(BIN)/python benchmarks/planning.py --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .hypothesis build src/*.egg-info

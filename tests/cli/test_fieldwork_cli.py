@@ -15,7 +15,7 @@ HANDMADE = str(EXAMPLES / "campaigns" / "linyi-2017-09-handmade.yaml")
 
 
 def test_plan_json_and_calendar_then_check_the_json(tmp_path: Path) -> None:
-    ics = tmp_path / "plan.ics"
+    ics = tmp_path / "new-folder" / "plan.ics"
     code, out, _ = run("plan", SAMPLE, "-f", "json", "--ics", str(ics))
     assert code == 0
     plan = json.loads(out)
@@ -51,6 +51,13 @@ def test_overfull_campaign_is_explained_and_fails(tmp_path: Path) -> None:
     assert "coverage（列入本次检查的企业都要检查到）：HC-1 化工一" in out
     assert "team-day-visits（每组每天不超过 2 家企业）：危化组" in out
     assert "no plan, so no calendar" in err
+
+
+def test_unwritable_calendar_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("", encoding="utf-8")
+    code, _, err = run("plan", str(FIXTURES / "small_campaign.yaml"), "--ics", str(blocker / "plan.ics"))
+    assert code == 2 and "cannot write the calendar" in err
 
 
 def test_bad_files_are_clear_errors() -> None:

@@ -63,7 +63,11 @@ def plan_command(
             fail(f"no plan, so no calendar was written to {ics}", code=1)
         raise typer.Exit(1)
     if ics is not None:
-        ics.write_bytes(plan_calendar(result))
+        try:
+            ics.parent.mkdir(parents=True, exist_ok=True)
+            ics.write_bytes(plan_calendar(result))
+        except OSError as exc:
+            fail(f"cannot write the calendar to {ics}: {exc.strerror or exc}")
         if format is PlanFormat.table:
             out.print(f"日历已写入 {ics}（{len(result.visits)} 项检查）", highlight=False)
 

@@ -84,6 +84,7 @@ from ._plan import (
 
 RANDOM_SEED = 1
 DEFAULT_BUDGET = 20.0  # deterministic seconds per solve
+SHRINK_BUDGETS = 5  # shrinking an infeasible core may take this many solve budgets in all
 IDLE = "(idle)"
 
 Key = tuple[str, str]  # (rule, subject)
@@ -528,29 +529,39 @@ def explain(campaign: Campaign, *, budget: float = DEFAULT_BUDGET) -> Explanatio
     keys = sorted(md.literals)
     index = {md.literals[k].index: k for k in keys}
 
-    def probe(assumed: Sequence[Key]) -> tuple[str, list[Key]]:
-        """'infeasible' with the solver's core among ``assumed``, 'feasible', or 'unknown' (out of budget)."""
+    left = SHRINK_BUDGETS * budget  # for shrinking the core, all probes together
+
+    def probe(assumed: Sequence[Key], limit: float) -> tuple[str, list[Key], float]:
+        """'infeasible' with the solver's core among ``assumed``, 'feasible', or 'unknown' (out of
+        budget); and the deterministic time it took."""
         md.m.clear_assumptions()
         md.m.add_assumptions([md.literals[k] for k in assumed])
-        s = _solver(budget, 1)  # assumptions need the plain single-worker search
+        s = _solver(limit, 1)  # assumptions need the plain single-worker search
         status = s.solve(md.m)
         _check_status(status)
         if status == cp_model.INFEASIBLE:
-            return "infeasible", sorted(index[i] for i in s.sufficient_assumptions_for_infeasibility())
-        return ("feasible" if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "unknown"), []
+            return ("infeasible", sorted(index[i] for i in s.sufficient_assumptions_for_infeasibility()),
+                    s.deterministic_time)
+        outcome = "feasible" if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else "unknown"
+        return outcome, [], s.deterministic_time
 
-    outcome, core = probe(keys)
+    outcome, core, _ = probe(keys, budget)
     if outcome != "infeasible":
         return Explanation(supply=lines, conflicts=[], irreducible=False,
                            text="未能在搜索预算内证明冲突的规则组；见上方供需")
     # Drop one group at a time: if the rest is still infeasible the group goes (with whatever else
     # the new core leaves out); if the rest is satisfiable the group is necessary, and stays
-    # necessary in any smaller core, so the result is irreducible unless a probe ran out of budget.
+    # necessary in any smaller core, so the result is irreducible unless a probe ran out of budget
+    # or the shrinking budget ran out first.
     necessary: set[Key] = set()
     irreducible = True
     while untested := [k for k in core if k not in necessary]:
+        if left <= 0:
+            irreducible = False
+            break
         trial = [k for k in core if k != untested[0]]
-        outcome, smaller = probe(trial)
+        outcome, smaller, spent = probe(trial, min(budget, left))
+        left -= spent
         if outcome == "infeasible":
             core = [k for k in trial if k in set(smaller)] if smaller else trial
         else:
