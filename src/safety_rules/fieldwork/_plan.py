@@ -150,6 +150,8 @@ class SolverInfo(_Out):
     random_seed: int
     workers: int
     deterministic_budget: float = Field(description="per solve, in the solver's deterministic seconds")
+    spent: dict[str, float] = Field(description="deterministic seconds each solve took, by objective term "
+                                    "(the same on every run: a measure of effort that wall-clock time is not)")
 
 
 Status = Literal["planned", "infeasible", "unknown"]

@@ -115,7 +115,7 @@ class _Model:
         if self.explain:
             constraint.only_enforce_if(self.literal((rule, subject)))
 
-    def bool(self, name: str) -> cp_model.IntVar:
+    def boolean(self, name: str) -> cp_model.IntVar:
         return self.m.new_bool_var(name)
 
 
@@ -137,12 +137,12 @@ def _build(campaign: Campaign, explain: bool) -> _Model:
     for e in demand:
         ks = [k for k in range(len(days)) if enterprise_day(e, k)]
         for k in ks:
-            md.v[(e.id, k)] = md.bool(f"v {e.id} {k}")
+            md.v[(e.id, k)] = md.boolean(f"v {e.id} {k}")
         for industry in e.industries:
             for k in ks:
                 teams = [t for t in c.teams_of(industry) if team_day(t, k)]
                 for t in teams:
-                    md.a[(e.id, t.id, k)] = md.bool(f"a {e.id} {t.id} {k}")
+                    md.a[(e.id, t.id, k)] = md.boolean(f"a {e.id} {t.id} {k}")
                 m.add(sum(md.a[(e.id, t.id, k)] for t in teams) == md.v[(e.id, k)])
         visits = [md.v[(e.id, k)] for k in ks]
         m.add(sum(visits) <= 1)
@@ -160,7 +160,7 @@ def _build(campaign: Campaign, explain: bool) -> _Model:
         t = c.team[tid]
         xs = []
         for county, items in sorted(by_county.items()):
-            x = md.x[(tid, k, county)] = md.bool(f"x {tid} {k} {county}")
+            x = md.x[(tid, k, county)] = md.boolean(f"x {tid} {k} {county}")
             xs.append(x)
             for _, var in items:
                 m.add(var <= x)
@@ -170,7 +170,7 @@ def _build(campaign: Campaign, explain: bool) -> _Model:
         visits = [var for items in by_county.values() for _, var in items]
         md.rule(m.add(sum(visits) <= lim.visits_per_team_day), "team-day-visits", tid)
         if explain:
-            work = md.bool(f"work {tid} {k}")
+            work = md.boolean(f"work {tid} {k}")
             for x in xs:
                 m.add(work >= x)
             m.add(work <= sum(xs))
@@ -218,16 +218,18 @@ def _spread(md: _Model, demand: Sequence[Enterprise]) -> None:
     for e in demand:
         for industry in e.industries:
             need[(industry, e.county)].append(e.id)
+    present: dict[tuple[str, str], list[cp_model.IntVar]] = defaultdict(list)
+    for (tid, _, county), x in md.x.items():
+        present[(tid, county)].append(x)
     for (industry, county), eids in sorted(need.items()):
-        teams = {t.id for t in c.teams_of(industry)}
-        xs = [x for (tid, _, cc), x in md.x.items() if tid in teams and cc == county]
-        bound = math.ceil(len(eids) / cap)
+        teams = [t.id for t in c.teams_of(industry)]
+        xs = [x for tid in teams for x in present[(tid, county)]]
         if not xs:
             continue
-        ct = md.m.add(sum(xs) >= bound)
+        ct = md.m.add(sum(xs) >= math.ceil(len(eids) / cap))
         if md.explain:  # holds only while every group it is implied by holds
             ct.only_enforce_if([md.literal(("coverage", eid)) for eid in eids]
-                               + [md.literal(("team-day-visits", tid)) for tid in sorted(teams)])
+                               + [md.literal(("team-day-visits", tid)) for tid in teams])
 
 
 def _officers(md: _Model, t: Team, k: int, by_county: dict[str, list[tuple[Enterprise, cp_model.IntVar]]]) -> None:
@@ -242,7 +244,7 @@ def _officers(md: _Model, t: Team, k: int, by_county: dict[str, list[tuple[Enter
         if not related:
             sure += 1
             continue
-        z = md.bool(f"z {o.id} {k}")
+        z = md.boolean(f"z {o.id} {k}")
         maybe.append(z)
         for var in related:
             md.rule(md.m.add(z + var <= 1), "officer-recusal", t.id)
@@ -259,7 +261,7 @@ def _escorts(md: _Model, t: Team, k: int, county: str, items: list[tuple[Enterpr
     for pid in c.escorts_of[county]:
         if day in c.escort[pid].absent:
             continue
-        w = md.w[(t.id, k, pid)] = md.bool(f"w {t.id} {k} {pid}")
+        w = md.w[(t.id, k, pid)] = md.boolean(f"w {t.id} {k} {pid}")
         md.m.add(w <= x)
         ws.append(w)
         for e, var in items:
@@ -277,11 +279,14 @@ def _travel(md: _Model) -> cp_model.LinearExprT:
     def place(p: str) -> str:
         return base if p == IDLE else p
 
+    where: dict[tuple[str, int], dict[str, cp_model.IntVar]] = defaultdict(dict)
+    for (tid, k, county), x in md.x.items():
+        where[(tid, k)][county] = x
     for t in c.teams:
         positions: list[dict[str, cp_model.LinearExprT]] = []
         for k in range(len(c.days)):
-            here = {county: x for (tid, kk, county), x in md.x.items() if tid == t.id and kk == k}
-            idle = md.bool(f"idle {t.id} {k}")
+            here = where[(t.id, k)]
+            idle = md.boolean(f"idle {t.id} {k}")
             md.m.add(idle + sum(here.values()) == 1)
             positions.append({IDLE: idle, **here})
         cost.append(sum(c.minutes(base, place(p)) * var for p, var in positions[0].items()))
@@ -297,7 +302,7 @@ def _travel(md: _Model) -> cp_model.LinearExprT:
                 (q0, _), = after.items()
                 cost.append(sum(_move(c, place(p), place(q0), base, home) * var for p, var in before.items()))
                 continue
-            y = {(p, q): md.bool(f"y {t.id} {k} {p} {q}") for p in before for q in after}
+            y = {(p, q): md.boolean(f"y {t.id} {k} {p} {q}") for p in before for q in after}
             for p, var in before.items():
                 md.m.add(sum(y[(p, q)] for q in after) == var)
             for q, var in after.items():
@@ -335,8 +340,12 @@ def plan_campaign(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers
     """Plan ``campaign``: every rule holds, the objective terms minimised in order; or say why not."""
     if budget <= 0:
         raise PlanningError(f"the search budget must be positive, got {budget}")
-    info = SolverInfo(engine=f"OR-Tools CP-SAT {version('ortools')}", random_seed=RANDOM_SEED, workers=workers,
-                      deterministic_budget=budget)
+    spent: dict[str, float] = {}
+
+    def info() -> SolverInfo:
+        return SolverInfo(engine=f"OR-Tools CP-SAT {version('ortools')}", random_seed=RANDOM_SEED, workers=workers,
+                          deterministic_budget=budget, spent=spent)
+
     md = _build(campaign, explain=False)
     values: dict[int, int] | None = None
     modelled: dict[str, int] = {}
@@ -348,10 +357,11 @@ def plan_campaign(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers
         solver = _solver(budget, workers)
         status = solver.solve(md.m)
         _check_status(status)
+        spent[name] = round(solver.deterministic_time, 3)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if values is None:  # no plan at all: infeasible, or out of budget before the first one
                 infeasible = status == cp_model.INFEASIBLE
-                return _without_plan(campaign, info, "infeasible" if infeasible else "unknown",
+                return _without_plan(campaign, info(), "infeasible" if infeasible else "unknown",
                                      explain(campaign, budget=budget) if infeasible else _supply_only(campaign))
             proven[name] = False
             continue
@@ -364,7 +374,7 @@ def plan_campaign(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers
         for var in decision_vars:
             md.m.add_hint(var, solver.value(var))
     assert values is not None
-    result = _assemble(campaign, md, values, proven, info)
+    result = _assemble(campaign, md, values, proven, info())
     assert result.objective is not None
     recomputed = {"priority": result.objective.priority, "team_days": result.objective.team_days,
                   "travel": result.objective.travel_minutes}
