@@ -164,7 +164,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
                         help="deterministic seconds per solve (default %(default)s)")
     args = parser.parse_args()
-    n_days, n_enterprises, per_specialty = (10, 200, 7) if args.quick else (20, 500, 16)
+    n_days, n_enterprises, per_specialty = (10, 200, 4) if args.quick else (20, 500, 16)
 
     c = campaign(n_days, n_enterprises, per_specialty)
     start = time.perf_counter()

@@ -119,12 +119,13 @@ class _Model:
         return self.m.new_bool_var(name)
 
 
-def _build(campaign: Campaign, explain: bool) -> _Model:
+def _build(campaign: Campaign, explain: bool, demand_ids: Sequence[str] | None = None) -> _Model:
+    """The model; ``demand_ids``: only these of the campaign's enterprises (a relaxation)."""
     c, lim = campaign, campaign.limits
     md = _Model(c, explain)
     m = md.m
     days = c.days
-    demand = [c.enterprise[i] for i in c.demand]
+    demand = [c.enterprise[i] for i in (c.demand if demand_ids is None else demand_ids)]
 
     def team_day(t: Team, k: int) -> bool:
         # When explaining, days off and thin days stay in the model so that their rules can be relaxed.
@@ -212,6 +213,8 @@ def _spread(md: _Model, demand: Sequence[Enterprise]) -> None:
 
     They follow from coverage, joint visits and the daily cap, but the solver would have to
     discover the rounding itself; stated, they prove a too-spread campaign infeasible at once.
+    When explaining, the bound holds while every group it follows from holds, and each covered
+    enterprise needs a team-day there on its own.
     """
     c, cap = md.campaign, md.campaign.limits.visits_per_team_day
     need: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -226,10 +229,14 @@ def _spread(md: _Model, demand: Sequence[Enterprise]) -> None:
         xs = [x for tid in teams for x in present[(tid, county)]]
         if not xs:
             continue
-        ct = md.m.add(sum(xs) >= math.ceil(len(eids) / cap))
-        if md.explain:  # holds only while every group it is implied by holds
-            ct.only_enforce_if([md.literal(("coverage", eid)) for eid in eids]
-                               + [md.literal(("team-day-visits", tid)) for tid in teams])
+        if not md.explain:
+            md.m.add(sum(xs) >= math.ceil(len(eids) / cap))
+            continue
+        covered = [md.literal(("coverage", eid)) for eid in eids]
+        capped = [md.literal(("team-day-visits", tid)) for tid in teams]
+        for lit in covered:
+            md.m.add(sum(xs) >= lit)
+        md.m.add(sum(xs) >= math.ceil(len(eids) / cap)).only_enforce_if(covered + capped)
 
 
 def _officers(md: _Model, t: Team, k: int, by_county: dict[str, list[tuple[Enterprise, cp_model.IntVar]]]) -> None:
@@ -533,12 +540,51 @@ def _supply_only(c: Campaign) -> Explanation:
 
 
 def explain(campaign: Campaign, *, budget: float = DEFAULT_BUDGET) -> Explanation:
-    """Why ``campaign`` cannot be planned: supply and demand, then rule groups that conflict."""
+    """Why ``campaign`` cannot be planned: supply and demand, then rule groups that conflict.
+
+    Leaving enterprises out of the demand only relaxes the campaign, so rule groups that conflict
+    among the enterprises of a short supply line conflict in the whole campaign too. Those small
+    models are tried first (the solver proves them much faster under assumptions); the whole
+    campaign only if none of them is infeasible.
+    """
     lines = supply(campaign)
-    md = _build(campaign, explain=True)
+    demand = set(campaign.demand)
+    subsets: list[list[str]] = []
+    for line in lines:
+        if line.short:
+            ids = sorted(i for i in demand if _concerns(campaign, line, campaign.enterprise[i]))
+            if ids and ids not in subsets and len(ids) < len(demand):
+                subsets.append(ids)
+    for ids in [*subsets, sorted(demand)]:
+        found = _core(campaign, ids, budget)
+        if found is not None:
+            core, irreducible = found
+            break
+    else:
+        return Explanation(supply=lines, conflicts=[], irreducible=False,
+                           text="未能在搜索预算内证明冲突的规则组；见上方供需")
+    short = sum(1 for x in lines if x.short)
+    text = (f"{short} 项供需不足（标 ✗ 的行）；" if short else "供需总量够用，排不下在于规则之间的冲突；") + \
+        "所列规则组不能同时满足（不放松的固定规则：只在检查日、专业对口、综合查一次）"
+    return Explanation(supply=lines, conflicts=_conflicts(campaign, core), irreducible=irreducible, text=text)
+
+
+def _concerns(c: Campaign, line: SupplyLine, e: Enterprise) -> bool:
+    if line.kind == "specialty":
+        return line.subject in e.industries
+    if line.kind in ("county", "escorts"):
+        return e.county == line.subject
+    specialty, day = line.subject.split(" ")
+    deadline = c.deadline(e)
+    return specialty in e.industries and deadline is not None and deadline.isoformat() <= day
+
+
+def _core(c: Campaign, demand_ids: Sequence[str], budget: float) -> tuple[list[Key], bool] | None:
+    """An infeasible set of rule groups among ``demand_ids``, shrunk, and whether it is proven
+    irreducible; None if infeasibility is not proven within the budget."""
+    md = _build(c, explain=True, demand_ids=demand_ids)
     keys = sorted(md.literals)
     index = {md.literals[k].index: k for k in keys}
-
     left = SHRINK_BUDGETS * budget  # for shrinking the core, all probes together
 
     def probe(assumed: Sequence[Key], limit: float) -> tuple[str, list[Key], float]:
@@ -557,8 +603,7 @@ def explain(campaign: Campaign, *, budget: float = DEFAULT_BUDGET) -> Explanatio
 
     outcome, core, _ = probe(keys, budget)
     if outcome != "infeasible":
-        return Explanation(supply=lines, conflicts=[], irreducible=False,
-                           text="未能在搜索预算内证明冲突的规则组；见上方供需")
+        return None
     # Drop one group at a time: if the rest is still infeasible the group goes (with whatever else
     # the new core leaves out); if the rest is satisfiable the group is necessary, and stays
     # necessary in any smaller core, so the result is irreducible unless a probe ran out of budget
@@ -577,11 +622,7 @@ def explain(campaign: Campaign, *, budget: float = DEFAULT_BUDGET) -> Explanatio
         else:
             necessary.add(untested[0])
             irreducible = irreducible and outcome == "feasible"
-    conflicts = _conflicts(campaign, core)
-    short = sum(1 for x in lines if x.short)
-    text = (f"{short} 项供需不足（标 ✗ 的行）；" if short else "供需总量够用，排不下在于规则之间的冲突；") + \
-        "所列规则组不能同时满足（不放松的固定规则：只在检查日、专业对口、综合查一次）"
-    return Explanation(supply=lines, conflicts=conflicts, irreducible=irreducible, text=text)
+    return core, irreducible
 
 
 def _conflicts(c: Campaign, core: Sequence[Key]) -> list[Conflict]:
