@@ -178,7 +178,9 @@ class CampaignFile(_Strict):
 
 
 @dataclass(frozen=True)
-class LeftOut:
+class NotPlanned:
+    """An enterprise left out of the demand before planning, and the rule that keeps it out."""
+
     enterprise: str
     rule: str
     reason: str
@@ -264,9 +266,6 @@ class Campaign:
     def over_cap(self, enterprise: Enterprise) -> bool:
         return enterprise.inspections_this_year + 1 > self.cap(enterprise)
 
-    def officer_present(self, officer: Officer, day: dt.date) -> bool:
-        return day not in officer.absent
-
     def certified_available(self, team: Team, day: dt.date) -> int:
         """Certified officers of ``team`` not absent on ``day`` (before any recusal)."""
         return sum(1 for o in team.officers if o.certified and day not in o.absent)
@@ -311,14 +310,14 @@ class Campaign:
     # ------------------------------------------------------------------ demand
 
     @cached_property
-    def _demand(self) -> tuple[list[str], list[LeftOut], list[SpecialtyDraw] | None]:
-        left_out: list[LeftOut] = []
+    def _demand(self) -> tuple[list[str], list[NotPlanned], list[SpecialtyDraw] | None]:
+        left_out: list[NotPlanned] = []
         eligible = []
         for e in sorted(self.file.enterprises, key=lambda e: e.id):
             if self.over_cap(e):
                 why = (f"本年已检查 {e.inspections_this_year} 次，年度上限 {self.cap(e)} 次"
                        + ("（重点企业，须另行处理）" if self.is_priority(e) else ""))
-                left_out.append(LeftOut(e.id, "annual-cap", why))
+                left_out.append(NotPlanned(e.id, "annual-cap", why))
             else:
                 eligible.append(e)
         draw = self.file.draw
@@ -340,7 +339,7 @@ class Campaign:
         return self._demand[0]
 
     @property
-    def left_out(self) -> list[LeftOut]:
+    def left_out(self) -> list[NotPlanned]:
         """Enterprises left out before planning (annual cap reached), with the reason."""
         return self._demand[1]
 
