@@ -167,12 +167,12 @@ def main() -> None:
     n_days, n_enterprises, per_specialty = (10, 200, 4) if args.quick else (20, 500, 16)
 
     c = campaign(n_days, n_enterprises, per_specialty)
-    start = time.perf_counter()
+    cpu = time.process_time()
     gteam_days, unplaced = greedy(c)
-    greedy_s = time.perf_counter() - start
-    start = time.perf_counter()
+    greedy_s = time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     plan = plan_campaign(c, budget=args.budget)
-    solve_s = time.perf_counter() - start
+    solve_s, solve_cpu = time.perf_counter() - start, time.process_time() - cpu
     assert plan.status == "planned", plan.status
     assert check_team_days(c, plan.team_days).ok
     wrong = [v for v in check_team_days(c, gteam_days).violations
@@ -187,9 +187,10 @@ def main() -> None:
     print(f"{len(c.teams)} teams x {len(c.days)} days x {n_enterprises} enterprises over {len(c.counties)} counties: "
           f"{demanded} demanded (draw {per_specialty} per specialty + priorities), {len(c.left_out)} at their cap")
     spent = plan.solver.spent
-    print(f"CP-SAT: {solve_s:.2f} s wall, {sum(spent.values()):.1f} deterministic s ({spent}); "
+    # the solver runs one worker: on a busy machine its CPU time is the fairer figure
+    print(f"CP-SAT: {solve_cpu:.2f} s CPU ({solve_s:.2f} s wall), {sum(spent.values()):.1f} deterministic s {spent}; "
           f"proven optimal: {plan.objective.proven_optimal}")
-    print(f"greedy: {greedy_s * 1000:.1f} ms, {len(unplaced)} enterprise(s) it could not place"
+    print(f"greedy: {greedy_s * 1000:.1f} ms CPU, {len(unplaced)} enterprise(s) it could not place"
           + (" (its terms below are for a plan with fewer visits)" if unplaced else ""))
     print("| term | CP-SAT | greedy | CP-SAT / greedy |")
     print("|---|---:|---:|---:|")
@@ -199,21 +200,22 @@ def main() -> None:
         print(f"| {name} | {cp[name]} | {gr[name]} | {ratios[name] if ratios[name] is not None else '—'} |")
 
     full = campaign(n_days, n_enterprises, per_specialty, draw=False)
-    start = time.perf_counter()
+    cpu = time.process_time()
     why = explain(full, budget=args.budget)
-    explain_s = time.perf_counter() - start
+    explain_cpu = time.process_time() - cpu
     short = sum(1 for x in why.supply if x.short)
-    print(f"every one of the {len(full.demand)} enterprises demanded: explained in {explain_s:.2f} s; {short} "
+    print(f"every one of the {len(full.demand)} enterprises demanded: explained in {explain_cpu:.2f} s CPU; {short} "
           f"supply line(s) short; conflicting groups: {sorted({x.rule for x in why.conflicts})} "
           f"({sum(len(x.subjects) for x in why.conflicts)} subjects, irreducible: {why.irreducible})")
     print(json.dumps({
         "teams": len(c.teams), "days": len(c.days), "enterprises": n_enterprises, "demanded": demanded,
-        "solve_s": round(solve_s, 2), "deterministic_s": round(sum(spent.values()), 2),
+        "solve_cpu_s": round(solve_cpu, 2), "solve_wall_s": round(solve_s, 2),
+        "deterministic_s": round(sum(spent.values()), 2),
         "proven_optimal": all(plan.objective.proven_optimal.values()),
         "objective": cp, "greedy_objective": gr, "greedy_unplaced": len(unplaced),
-        "greedy_ms": round(greedy_s * 1000, 1), "ratio_vs_greedy": ratios,
-        "time_ratio_vs_greedy": round(solve_s / greedy_s, 1) if greedy_s else None,
-        "explain_all_s": round(explain_s, 2), "budget_per_solve": args.budget,
+        "greedy_cpu_ms": round(greedy_s * 1000, 1), "ratio_vs_greedy": ratios,
+        "time_ratio_vs_greedy": round(solve_cpu / greedy_s, 1) if greedy_s else None,
+        "explain_all_cpu_s": round(explain_cpu, 2), "budget_per_solve": args.budget,
     }))
 
 

@@ -6,9 +6,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from safety_rules import SchemaError, load_campaign
-from safety_rules.fieldwork._campaign import Campaign, CampaignFile
+from safety_rules.fieldwork._campaign import Campaign, CampaignFile, Officer
 from safety_rules.shared._validation import load_model
 
 from ..conftest import FIXTURES
@@ -89,6 +90,13 @@ def test_bad_campaign_file(name: str, words: list[str], line: int) -> None:
     assert message.startswith(f"{BAD / name}:{line}:"), message
     for w in words:
         assert w in message, message
+
+
+@pytest.mark.parametrize("bad", ["LY-HC-021\n", "a b", "", "-x"])
+def test_ids_are_checked_whole(bad: str) -> None:
+    assert Officer.model_validate({"id": "H1", "name": "甲", "certified": False}).id == "H1"
+    with pytest.raises(ValidationError):
+        Officer.model_validate({"id": bad, "name": "甲", "certified": False})
 
 
 def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from ..shared._errors import Problem, did_you_mean
 from ..shared._validation import load_model, schema_error
 from ..shared._yaml import line_of
 
-ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+CAMPAIGN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 class _Strict(BaseModel):
@@ -40,7 +40,7 @@ class _Strict(BaseModel):
 
 
 def _id(value: str) -> str:
-    if not ID.match(value):
+    if not CAMPAIGN_ID.fullmatch(value):
         raise ValueError(f"id {value!r} may hold letters, digits, '.', '_' and '-'")
     return value
 
