@@ -53,6 +53,8 @@ def test_objective_is_recomputed_from_the_plan(sample: Campaign, sample_plan: Pl
     assert sample_plan.objective.priority == priority
     assert sample_plan.objective.team_days == len(sample_plan.team_days)
     assert sample_plan.objective.travel_minutes == travel_minutes(sample, sample_plan.team_days)
+    o = sample_plan.objective  # every term proven: each bound is the value
+    assert o.lower_bounds == {"priority": o.priority, "team_days": o.team_days, "travel": o.travel_minutes}
 
 
 def test_same_input_same_plan(sample: Campaign, sample_plan: Plan) -> None:

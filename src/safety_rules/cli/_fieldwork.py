@@ -96,7 +96,8 @@ def _plan_renderable(c: Campaign, p: Plan) -> RenderableType:
     if p.objective is not None:
         o = p.objective
         proven = "，均已证明最优" if all(o.proven_optimal.values()) else \
-            "；未证明最优：" + "、".join(k for k, v in o.proven_optimal.items() if not v)
+            "；未证明最优：" + "、".join(f"{k}（下界 {o.lower_bounds[k]}）" if k in o.lower_bounds else k
+                                     for k, v in o.proven_optimal.items() if not v)
         tail.append(f"\n目标（依次最小化）：重点企业 {o.priority}，组日 {o.team_days}，行程 {o.travel_minutes} 分钟"
                     f"{proven}\n")
         for t in p.teams:

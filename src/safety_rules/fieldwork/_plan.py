@@ -119,6 +119,8 @@ class Objective(_Out):
     travel_minutes: int = Field(description="between counties, from and back to the base")
     proven_optimal: dict[str, bool] = Field(description="per term: the solver proved it minimal given the "
                                             "terms before it")
+    lower_bounds: dict[str, int] = Field(description="per term: no plan (with the terms before it fixed) does "
+                                         "better than this; equal to the value when proven optimal")
 
 
 class SupplyLine(_Out):

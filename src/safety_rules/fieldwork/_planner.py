@@ -357,6 +357,7 @@ def plan_campaign(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers
     values: dict[int, int] | None = None
     modelled: dict[str, int] = {}
     proven: dict[str, bool] = {}
+    bounds: dict[str, int] = {}
     decision_vars = [*md.v.values(), *md.a.values(), *md.x.values(), *md.w.values()]
     for name in ("priority", "team_days", "travel"):
         term = md.terms[name]
@@ -373,6 +374,7 @@ def plan_campaign(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers
             proven[name] = False
             continue
         proven[name] = status == cp_model.OPTIMAL
+        bounds[name] = math.ceil(solver.best_objective_bound - 1e-6)  # integer terms: round the bound up
         values = {var.index: solver.value(var) for var in decision_vars}
         modelled = {n: int(solver.value(t)) for n, t in md.terms.items()}
         best = solver.value(term)
@@ -381,7 +383,7 @@ def plan_campaign(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers
         for var in decision_vars:
             md.m.add_hint(var, solver.value(var))
     assert values is not None
-    result = _assemble(campaign, md, values, proven, info())
+    result = _assemble(campaign, md, values, proven, bounds, info())
     assert result.objective is not None
     recomputed = {"priority": result.objective.priority, "team_days": result.objective.team_days,
                   "travel": result.objective.travel_minutes}
@@ -391,7 +393,7 @@ def plan_campaign(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers
 
 
 def _assemble(campaign: Campaign, md: _Model, values: dict[int, int], proven: dict[str, bool],
-              info: SolverInfo) -> Plan:
+              bounds: dict[str, int], info: SolverInfo) -> Plan:
     c = campaign
     on = {key for key, var in md.a.items() if values[var.index]}
     chosen_escort = {(tid, k): pid for (tid, k, pid), var in md.w.items() if values[var.index]}
@@ -405,10 +407,11 @@ def _assemble(campaign: Campaign, md: _Model, values: dict[int, int], proven: di
                     if day not in o.absent and not any(eid in c.related.get(o.id, {}) for eid in eids)]
         team_days.append(TeamDay(date=day, team=tid, county=c.enterprise[eids[0]].county, enterprises=eids,
                                  officers=officers, escort=chosen_escort.get((tid, k))))
-    return assemble(c, team_days, "planned", info, objective=_objective(c, team_days, proven))
+    return assemble(c, team_days, "planned", info, objective=_objective(c, team_days, proven, bounds))
 
 
-def _objective(c: Campaign, team_days: Sequence[TeamDay], proven: dict[str, bool]) -> Objective:
+def _objective(c: Campaign, team_days: Sequence[TeamDay], proven: dict[str, bool],
+               bounds: dict[str, int]) -> Objective:
     """The three terms, recomputed from the team-days (the same arithmetic as the model's)."""
     index = {d: k for k, d in enumerate(c.days)}
     seen: dict[str, int] = {}
@@ -417,7 +420,7 @@ def _objective(c: Campaign, team_days: Sequence[TeamDay], proven: dict[str, bool
             seen[eid] = index[td.date]
     priority = sum(c.urgency(c.enterprise[eid]) * k for eid, k in seen.items())
     return Objective(priority=priority, team_days=len({(td.team, td.date) for td in team_days}),
-                     travel_minutes=travel_minutes(c, team_days), proven_optimal=proven)
+                     travel_minutes=travel_minutes(c, team_days), proven_optimal=proven, lower_bounds=bounds)
 
 
 def travel_minutes(c: Campaign, team_days: Iterable[TeamDay]) -> int:
