@@ -206,9 +206,10 @@ def main() -> None:
     why = explain(full, budget=args.budget)
     explain_cpu = time.process_time() - cpu
     short = sum(1 for x in why.supply if x.short)
+    groups = "; ".join(f"{x.rule} of " + (", ".join(x.subjects) if len(x.subjects) < 4
+                                          else f"{len(x.subjects)} subjects") for x in why.conflicts)
     print(f"every one of the {len(full.demand)} enterprises demanded: explained in {explain_cpu:.2f} s CPU; {short} "
-          f"supply line(s) short; conflicting groups: {sorted({x.rule for x in why.conflicts})} "
-          f"({sum(len(x.subjects) for x in why.conflicts)} subjects, irreducible: {why.irreducible})")
+          f"supply line(s) short; conflicting groups: {groups} (irreducible: {why.irreducible})")
     print(json.dumps({
         "teams": len(c.teams), "days": len(c.days), "enterprises": n_enterprises, "demanded": demanded,
         "solve_cpu_s": round(solve_cpu, 2), "solve_wall_s": round(solve_s, 2),

@@ -369,8 +369,8 @@ def plan_campaign(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if values is None:  # no plan at all: infeasible, or out of budget before the first one
                 infeasible = status == cp_model.INFEASIBLE
-                return _without_plan(campaign, info(), "infeasible" if infeasible else "unknown",
-                                     explain(campaign, budget=budget) if infeasible else _supply_only(campaign))
+                return _plan_of(campaign, [], "infeasible" if infeasible else "unknown", info(),
+                                explanation=explain(campaign, budget=budget) if infeasible else _supply_only(campaign))
             proven[name] = False
             continue
         proven[name] = status == cp_model.OPTIMAL
@@ -383,7 +383,7 @@ def plan_campaign(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers
         for var in decision_vars:
             md.m.add_hint(var, solver.value(var))
     assert values is not None
-    result = _assemble(campaign, md, values, proven, bounds, info())
+    result = _read_plan(campaign, md, values, proven, bounds, info())
     assert result.objective is not None
     recomputed = {"priority": result.objective.priority, "team_days": result.objective.team_days,
                   "travel": result.objective.travel_minutes}
@@ -392,8 +392,9 @@ def plan_campaign(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers
     return result
 
 
-def _assemble(campaign: Campaign, md: _Model, values: dict[int, int], proven: dict[str, bool],
+def _read_plan(campaign: Campaign, md: _Model, values: dict[int, int], proven: dict[str, bool],
               bounds: dict[str, int], info: SolverInfo) -> Plan:
+    """The plan in the solver's values: team-days, with every officer who may go."""
     c = campaign
     on = {key for key, var in md.a.items() if values[var.index]}
     chosen_escort = {(tid, k): pid for (tid, k, pid), var in md.w.items() if values[var.index]}
@@ -407,7 +408,7 @@ def _assemble(campaign: Campaign, md: _Model, values: dict[int, int], proven: di
                     if day not in o.absent and not any(eid in c.related.get(o.id, {}) for eid in eids)]
         team_days.append(TeamDay(date=day, team=tid, county=c.enterprise[eids[0]].county, enterprises=eids,
                                  officers=officers, escort=chosen_escort.get((tid, k))))
-    return assemble(c, team_days, "planned", info, objective=_objective(c, team_days, proven, bounds))
+    return _plan_of(c, team_days, "planned", info, objective=_objective(c, team_days, proven, bounds))
 
 
 def _objective(c: Campaign, team_days: Sequence[TeamDay], proven: dict[str, bool],
@@ -436,7 +437,7 @@ def travel_minutes(c: Campaign, team_days: Iterable[TeamDay]) -> int:
     return total
 
 
-def assemble(c: Campaign, team_days: Sequence[TeamDay], status: Status, info: SolverInfo, *,
+def _plan_of(c: Campaign, team_days: Sequence[TeamDay], status: Status, info: SolverInfo, *,
              objective: Objective | None = None, explanation: Explanation | None = None) -> Plan:
     """A :class:`Plan` from team-days: visits with names, loads, the draw and what was left out."""
     team_days = sorted(team_days, key=lambda td: (td.date, td.team))
@@ -474,10 +475,6 @@ def assemble(c: Campaign, team_days: Sequence[TeamDay], status: Status, info: So
 def _officer_label(c: Campaign, oid: str) -> str:
     o = c.officer[oid]
     return f"{o.name}（{o.certificate}）" if o.certified else f"{o.name}（无证）"
-
-
-def _without_plan(c: Campaign, info: SolverInfo, status: Status, explanation: Explanation) -> Plan:
-    return assemble(c, [], status, info, explanation=explanation)
 
 
 # ---------------------------------------------------------------------- explaining
@@ -635,14 +632,14 @@ def _conflicts(c: Campaign, core: Sequence[Key]) -> list[Conflict]:
     out = []
     for rule in sorted(subjects):
         names = sorted(subjects[rule])
-        shown = [_subject_label(c, rule, s) for s in names]
+        shown = [_subject_label(c, s) for s in names]
         listed = "、".join(shown[:12]) + (f" 等 {len(shown)} 项" if len(shown) > 12 else "")
         out.append(Conflict(rule=rule, title=rule_title(rule, c.limits), subjects=names,
                             text=f"{rule}（{rule_title(rule, c.limits)}）：{listed}"))
     return out
 
 
-def _subject_label(c: Campaign, rule: str, subject: str) -> str:
+def _subject_label(c: Campaign, subject: str) -> str:
     if subject in c.team:
         return c.team[subject].name
     if subject in c.enterprise:
