@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from safety_rules import Plan, TeamDay, load_campaign, plan_campaign
+from safety_rules import Plan, PlanningError, TeamDay, load_campaign, plan_campaign
 from safety_rules.fieldwork._campaign import Campaign, CampaignFile
 from safety_rules.fieldwork._plan_check import check_team_days
 from safety_rules.fieldwork._planner import travel_minutes
@@ -95,6 +95,11 @@ def test_sample_in_the_notices_seven_days_does_not_fit() -> None:
     assert "coverage" in rules and rules <= {"coverage", "days-off", "one-county", "team-day-visits",
                                              "certified-officers", "county-day-teams", "escort"}
     assert e.irreducible
+
+
+def test_a_budget_must_be_positive(sample: Campaign) -> None:
+    with pytest.raises(PlanningError, match="must be positive"):
+        plan_campaign(sample, budget=0)
 
 
 def test_out_of_budget_is_unknown_not_infeasible(sample: Campaign) -> None:
