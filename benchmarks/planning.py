@@ -25,7 +25,7 @@ from typing import Any
 from safety_rules.fieldwork._campaign import Campaign, CampaignFile, Enterprise
 from safety_rules.fieldwork._plan import TeamDay
 from safety_rules.fieldwork._plan_check import check_team_days
-from safety_rules.fieldwork._planner import DEFAULT_BUDGET, explain, plan_campaign, travel_minutes
+from safety_rules.fieldwork._planner import DEFAULT_BUDGET, explain, plan_campaign, plan_terms
 
 SPECIALTIES = ["mining", "hazchem", "metallurgy", "dust", "ammonia"]
 COUNTIES = ["兰山区", "罗庄区", "河东区", "沂南县", "郯城县", "沂水县",
@@ -151,13 +151,6 @@ def greedy(c: Campaign) -> tuple[list[TeamDay], list[str]]:
     return team_days, unplaced
 
 
-def terms(c: Campaign, team_days: list[TeamDay]) -> dict[str, int]:
-    index = {d: k for k, d in enumerate(c.days)}
-    seen = {eid: index[td.date] for td in team_days for eid in td.enterprises}
-    return {"priority": sum(c.urgency(c.enterprise[e]) * k for e, k in seen.items()),
-            "team_days": len(team_days), "travel": travel_minutes(c, team_days)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="10 days, 200 enterprises: under a minute")
@@ -181,7 +174,7 @@ def main() -> None:
     assert plan.objective is not None
     cp = {"priority": plan.objective.priority, "team_days": plan.objective.team_days,
           "travel": plan.objective.travel_minutes}
-    gr = terms(c, gteam_days)
+    gr = plan_terms(c, gteam_days)
 
     demanded = len(c.demand)
     print(f"{len(c.teams)} teams x {len(c.days)} days x {n_enterprises} enterprises over {len(c.counties)} counties: "

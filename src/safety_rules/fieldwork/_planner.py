@@ -385,8 +385,7 @@ def plan_campaign(campaign: Campaign, *, budget: float = DEFAULT_BUDGET, workers
     assert values is not None
     result = _read_plan(campaign, md, values, proven, bounds, info())
     assert result.objective is not None
-    recomputed = {"priority": result.objective.priority, "team_days": result.objective.team_days,
-                  "travel": result.objective.travel_minutes}
+    recomputed = plan_terms(campaign, result.team_days)
     if recomputed != modelled:  # the model and the plan disagree on what was minimised: a planner bug
         raise PlanningError(f"the model's objective terms {modelled} differ from the plan's {recomputed}")
     return result
@@ -413,15 +412,18 @@ def _read_plan(campaign: Campaign, md: _Model, values: dict[int, int], proven: d
 
 def _objective(c: Campaign, team_days: Sequence[TeamDay], proven: dict[str, bool],
                bounds: dict[str, int]) -> Objective:
-    """The three terms, recomputed from the team-days (the same arithmetic as the model's)."""
+    terms = plan_terms(c, team_days)
+    return Objective(priority=terms["priority"], team_days=terms["team_days"], travel_minutes=terms["travel"],
+                     proven_optimal=proven, lower_bounds=bounds)
+
+
+def plan_terms(c: Campaign, team_days: Sequence[TeamDay]) -> dict[str, int]:
+    """The three objective terms of any plan, recomputed from its team-days (the model's arithmetic)."""
     index = {d: k for k, d in enumerate(c.days)}
-    seen: dict[str, int] = {}
-    for td in team_days:
-        for eid in td.enterprises:
-            seen[eid] = index[td.date]
-    priority = sum(c.urgency(c.enterprise[eid]) * k for eid, k in seen.items())
-    return Objective(priority=priority, team_days=len({(td.team, td.date) for td in team_days}),
-                     travel_minutes=travel_minutes(c, team_days), proven_optimal=proven, lower_bounds=bounds)
+    seen = {eid: index[td.date] for td in team_days for eid in td.enterprises}
+    return {"priority": sum(c.urgency(c.enterprise[eid]) * k for eid, k in seen.items()),
+            "team_days": len({(td.team, td.date) for td in team_days}),
+            "travel": travel_minutes(c, team_days)}
 
 
 def travel_minutes(c: Campaign, team_days: Iterable[TeamDay]) -> int:
