@@ -312,10 +312,24 @@ def test_an_item_of_a_part_must_name_its_part(rules_copy: Path) -> None:
 # ------------------------------------------------------------------ checks that warn
 
 
-def test_check_warns_on_a_major_hazard_without_the_earlier_duty(book: Rulebook) -> None:
-    report = check_rulebook(RULES)
+def test_check_warns_on_a_major_hazard_without_the_earlier_duty(rules_copy: Path) -> None:
+    # a lineage that starts as a 2017 major hazard although the duty it cites bound from 2014-12-01
+    (rules_copy / "dust" / "late-start.yaml").write_text(
+        "id: dust.late-start\nindustry: dust\ntitle: 仅有判定标准版本\napplies_to: dust_explosion_hazard\n"
+        "versions:\n  - version: \"2017\"\n    effective_from: 2017-11-30\n    severity: major_hazard\n"
+        "    when: dust_zone20_present and not dust_zone20_electrics_explosion_proof\n"
+        "    source: {document: trade-major-hazard-criteria, provision: dust-zone20-electrics, source_checked: true}\n"
+        "    citations:\n      - {document: work-safety-law, provision: duty-hazard-elimination, role: duty}\n"
+        "      - {document: work-safety-law, provision: penalty-hazard-not-eliminated, role: penalty}\n"
+        "    rectification: {deadline: immediate, hint: 更换}\n    examples:\n"
+        "      - {name: 违, facts: {dust_explosion_hazard: true, dust_zone20_present: true, "
+        "dust_zone20_electrics_explosion_proof: false}, expect: violated}\n"
+        "      - {name: 符, facts: {dust_explosion_hazard: true, dust_zone20_present: false}, expect: compliant}\n"
+        "      - {name: 待, facts: {dust_explosion_hazard: true}, expect: undetermined}\n", encoding="utf-8")
+    report = check_rulebook(rules_copy)
     warned = {w.rule_id for w in report.warnings if "add a 'violation' version from 2014-12-01" in w.message}
-    assert "dust.zone20-electrics" in warned
+    assert "dust.late-start" in warned
+    assert "dust.zone20-electrics" not in warned  # it has its 68号令 and 2014 duty versions
     assert "metallurgy.principals-assessed" not in warned  # it has its 2014 duty version
 
 
