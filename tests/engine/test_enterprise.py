@@ -17,13 +17,13 @@ BAD = FIXTURES / "broken_enterprises"
 CASES = {
     "unknown_fact.yaml": (FactError, ["unknown fact 'dust_zone20_electrics_explosionproof'",
                                       "did you mean 'dust_zone20_electrics_explosion_proof'"], 4),
-    "wrong_type.yaml": (FactError, ["'ammonia_inventory_t' must be a number (t)", "'十吨'"], 4),
+    "wrong_type.yaml": (FactError, ["'mhs_exposed_population' must be a number (person)", "'四十人'"], 4),
     "enum_value.yaml": (FactError, ["'hazchem_processes[0].process_type' must be one of", "'硝 化工艺'",
                                     "did you mean '硝化工艺'"], 5),
     "record_field.yaml": (FactError, ["record dust_collectors[0] has unknown field 'vent'",
                                       "did you mean 'venting'"], 5),
     "unknown_industry.yaml": (FactError, ["unknown industry 'coal'"], 1),
-    "derived_given.yaml": (FactError, ["'ammonia_major_hazard_source' is derived", "give the facts"], 3),
+    "derived_given.yaml": (FactError, ["'mhs_is_major_hazard_source' is derived", "give the facts"], 3),
     "header_key.yaml": (SchemaError, ["unknown key 'nmae'", "did you mean 'name'"], 1),
     # a negative quantity cancelled a real one in the sum of q/Q and hid a major hazard
     "negative_record_quantity.yaml": (FactError, ["'mhs_substances_2018[1].quantity_t' must be at least 0 t",
@@ -50,9 +50,9 @@ def test_bad_enterprise_file(book: Rulebook, name: str) -> None:
 
 def test_all_problems_are_listed(book: Rulebook) -> None:
     with pytest.raises(FactError) as info:
-        book.check_facts({"nope": 1, "ammonia_inventory_t": "x", "dust_zone20_present": "yes"})
+        book.check_facts({"nope": 1, "mhs_exposed_population": "x", "dust_zone20_present": "yes"})
     problems = info.value.context["problems"]
-    assert {p.fact for p in problems} == {"nope", "ammonia_inventory_t", "dust_zone20_present"}
+    assert {p.fact for p in problems} == {"nope", "mhs_exposed_population", "dust_zone20_present"}
 
 
 def test_null_means_unknown_and_values_are_normalised(book: Rulebook) -> None:
@@ -64,7 +64,7 @@ def test_null_means_unknown_and_values_are_normalised(book: Rulebook) -> None:
 
 def test_minimum_is_enforced(book: Rulebook) -> None:
     with pytest.raises(FactError, match="must be at least 0"):
-        book.check_facts({"ammonia_inventory_t": -1})
+        book.check_facts({"mhs_exposed_population": -1})
 
 
 @pytest.mark.parametrize("path", sorted((EXAMPLES / "enterprises").glob("*.yaml")), ids=lambda p: p.stem)

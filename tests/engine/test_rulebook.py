@@ -176,14 +176,15 @@ def test_default_as_of_is_the_inspection_date(book: Rulebook) -> None:
 
 
 def test_questions_put_major_hazards_first(book: Rulebook) -> None:
-    e = book.enterprise("N", {"ammonia_refrigeration": True, "ammonia_quick_freezer": True,
-                              "ammonia_quick_freezer_separate_room": True, "ammonia_inventory_t": 20},
+    freezers = [{"name": "螺旋速冻机", "separate_room": True}]
+    e = book.enterprise("N", {"ammonia_refrigeration": True, "nh3_quick_freezers": freezers,
+                              "mhs_substances_2018": [{"name": "液氨", "quantity_t": 20}]},
                         industries=["ammonia"])
     qs = book.questions(e, JUNE_2024)
     facts = [q.fact for q in qs]
     major = [q for q in qs if q.major_hazard_rules]
     assert facts[: len(major)] == [q.fact for q in major]  # every major-hazard question first
-    assert "ammonia_quick_freezer_room_workers" in facts[: len(major)]
+    assert "nh3_quick_freezers" in facts[: len(major)]  # a record with its head count missing
     assert all(q.question for q in qs)
     # answering the top question decides its rules
     top = qs[0]
@@ -213,7 +214,7 @@ def test_a_rule_failing_at_run_time_is_an_error_and_the_rest_are_assessed(rules_
     text = (FIXTURES / "broken_rules" / "overflowing_example.yaml").read_text(encoding="utf-8")
     (rules_copy / "dust" / "overflowing.yaml").write_text(text.split("      - {name: 极大值")[0], encoding="utf-8")
     book = Rulebook.load(rules_copy)
-    facts = {"dust_explosion_hazard": True, "dust_zone20_present": True, "ammonia_inventory_t": 2**53,
+    facts = {"dust_explosion_hazard": True, "dust_zone20_present": True, "mhs_exposed_population": 2**53,
              "dust_zone20_electrics_explosion_proof": False}
     a = book.assess(book.enterprise("D", facts, industries=["dust"]), JUNE_2024)
     (error,) = a.errors
@@ -225,18 +226,19 @@ def test_a_rule_failing_at_run_time_is_an_error_and_the_rest_are_assessed(rules_
     assert "dust.zone20-electrics" in by_id(a)  # the other rules are assessed
     again = Assessment.model_validate_json(a.model_dump_json())
     assert again.errors == a.errors
-    small = book.assess(book.enterprise("D", {**facts, "ammonia_inventory_t": 2}, industries=["dust"]), JUNE_2024)
+    small = book.assess(book.enterprise("D", {**facts, "mhs_exposed_population": 2}, industries=["dust"]), JUNE_2024)
     assert small.errors == [] and "dust.overflowing-example" in by_id(small)
 
 
 def test_facts_of_an_undeclared_industry_are_a_warning_and_a_question(book: Rulebook) -> None:
     # declared dust, stated ammonia facts: the ammonia major hazards were lost without a word
-    facts = {"dust_explosion_hazard": True, "ammonia_refrigeration": True, "ammonia_quick_freezer": True}
+    facts = {"dust_explosion_hazard": True, "ammonia_refrigeration": True,
+             "nh3_quick_freezers": [{"name": "隧道速冻机", "separate_room": False}]}
     e = book.enterprise("D", facts, industries=["dust"])
     a = book.assess(e, JUNE_2024)
     (warning,) = a.warnings
     assert warning.industry == "ammonia"
-    assert warning.facts == ["ammonia_quick_freezer", "ammonia_refrigeration"]
+    assert warning.facts == ["ammonia_refrigeration", "nh3_quick_freezers"]
     assert "ammonia.quick-freezer-room" in warning.major_hazard_rules
     assert set(warning.rules) <= set(a.not_applicable) and "not assessed" in warning.message
     first = book.questions(e, JUNE_2024)[0]
