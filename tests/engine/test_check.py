@@ -26,7 +26,8 @@ CASES: dict[str, tuple[list[str], int | None]] = {
     "unknown_key.yaml": (["unknown key 'titel'", "did you mean 'title'"], 3),
     "alias_bomb.yaml": (["aliases that expand hugely"], None),
     "unknown_fact.yaml": (["unknown fact 'dust_zone21_present'", "did you mean 'dust_zone20_present'"], 9),
-    "unit_mismatch.yaml": (["unit mismatch", "'mhs_exposed_population' is in person", "'mine_slope_height_m' is in m"], 9),
+    "unit_mismatch.yaml": (["unit mismatch", "'mhs_exposed_population' is in person",
+                            "'mine_slope_height_m' is in m"], 9),
     "type_mismatch.yaml": (["cannot compare bool", "number"], 9),
     "enum_value.yaml": (["'干 式' is not an allowed value of 'dust_collectors.kind'", "did you mean '干式'"], 9),
     "disallowed_construct.yaml": (["only the functions any, all, count, sum, len, days_since, date "
