@@ -377,3 +377,14 @@ def test_a_part_that_does_not_concern_the_enterprise_is_not_listed(rules_copy: P
     assert "tailings" not in without_pond and "open-pit" not in without_pond and "underground" in without_pond
     unknown = parts({"mine_underground": True})
     assert {"underground", "open-pit", "tailings"} <= unknown
+
+
+def test_an_item_that_does_not_concern_the_enterprise_is_not_listed(book: Rulebook) -> None:
+    """部令第10号 第三条（三） concerns 金属冶炼企业 only: a cold store that does not smelt is not told
+    about it; one whose smelting is unknown is."""
+    day = dt.date(2024, 6, 1)
+    def listed(facts: dict[str, object]) -> bool:
+        a = book.assess(book.enterprise("C", facts, industries=["ammonia"]), day)
+        return "principals-assessed-metal-smelting" in {n.provision for n in a.not_encoded}
+    assert not listed({"metal_smelting": False})
+    assert listed({})

@@ -177,20 +177,23 @@ def load_parts(root: str | Path) -> tuple[Parts | None, list[Problem]]:
 
 def _part_conditions(law: LawCatalog, directory: Path, facts: FactCatalog, tables: Mapping[str, TableType],
                      problems: list[Problem]) -> dict[tuple[str, str, str], Expr]:
-    """(document, edition, part) → the parsed ``applies_to`` of the parts that have one."""
+    """The parsed ``applies_to`` of the parts and items that have one: (document, edition, part id)
+    for a part, (document, edition, "#" + provision id) for an item."""
     found: dict[tuple[str, str, str], Expr] = {}
     for doc in law.documents.values():
-        for edition in doc.editions:
-            for part in edition.parts:
-                if part.applies_to is None:
-                    continue
-                try:
-                    found[(doc.id, edition.id, part.id)] = parse_expression(part.applies_to, facts.types,
-                                                                            expect=BOOL, tables=tables)
-                except ExpressionError as exc:
-                    problems.append(Problem(f"{doc.id} edition {edition.id}, part {part.id}: applies_to: "
-                                            f"{exc.problem().message}", path=str(directory / f"{doc.id}.yaml"),
-                                            fact=exc.fact, code="ExpressionError"))
+        conditions = [((doc.id, e.id, part.id), f"edition {e.id}, part {part.id}", part.applies_to)
+                      for e in doc.editions for part in e.parts]
+        conditions += [((doc.id, eid, "#" + pid), f"provision {pid} edition {eid}", where.applies_to)
+                       for pid, prov in doc.provisions.items() for eid, where in prov.editions.items()]
+        for key, what, text in conditions:
+            if text is None:
+                continue
+            try:
+                found[key] = parse_expression(text, facts.types, expect=BOOL, tables=tables)
+            except ExpressionError as exc:
+                problems.append(Problem(f"{doc.id} {what}: applies_to: {exc.problem().message}",
+                                        path=str(directory / f"{doc.id}.yaml"), fact=exc.fact,
+                                        code="ExpressionError"))
     return found
 
 

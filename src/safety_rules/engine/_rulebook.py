@@ -357,22 +357,23 @@ class Rulebook:
 
     def _not_encoded_for(self, enterprise: Enterprise, as_of: dt.date,
                          industries: tuple[str, ...]) -> list[NotEncoded]:
-        """The un-encoded items of the parts that concern this enterprise: a part whose condition is
-        false for it (an underground mine without a tailings pond) is left out; unknown keeps it."""
+        """The un-encoded items that concern this enterprise: a part or an item whose condition is false
+        for it (an underground mine without a tailings pond; a cold store and 金属冶炼 principals) is
+        left out; unknown keeps it."""
         items = self.not_encoded(as_of, industries)
         if not self._part_conditions or not items:
             return items
         env = Environment(enterprise.facts, as_of, self._derived, self.tables)
         concerned: dict[tuple[str, str, str], bool] = {}
-        kept = []
-        for item in items:
-            key = (item.document, item.edition, item.part_id)
+
+        def concerns(key: tuple[str, str, str]) -> bool:
             if key not in concerned:
                 condition = self._part_conditions.get(key)
                 concerned[key] = condition is None or explain(condition, env).value is not False
-            if concerned[key]:
-                kept.append(item)
-        return kept
+            return concerned[key]
+
+        return [item for item in items if concerns((item.document, item.edition, item.part_id))
+                and concerns((item.document, item.edition, "#" + item.provision))]
 
     def not_encoded(self, as_of: dt.date, industries: tuple[str, ...] = ()) -> list[NotEncoded]:
         """Items of the standards in force on ``as_of`` whose part concerns ``industries``

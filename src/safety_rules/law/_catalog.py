@@ -171,6 +171,9 @@ class ProvisionEdition(_Strict):
     sanction: Sanction | None = None
     continues: list[str] = Field(default_factory=list, description="provisions of the previous edition this "
                                  "one continues (for 新旧对照)")
+    applies_to: str | None = Field(default=None, description="items only: a condition over the fact catalog for "
+                                   "the enterprises the item concerns within its part (部令第10号 第三条（三）: "
+                                   "metal_smelting); false: not listed as un-encoded for them; unknown: listed")
     source_checked: bool = False
     note: str | None = None
 
