@@ -178,7 +178,8 @@ def test_the_concentrator_ponds_on_the_last_day_of_98_and_the_first_of_88(book: 
     reclaim_old = finding(old, "mining.tailings-reclaiming")
     reclaim_new = finding(new, "mining.tailings-reclaiming")
     assert (reclaim_old.severity, names(reclaim_old)) == ("violation", ["老尾矿库"])
-    assert (reclaim_new.severity, reclaim_new.sub_items, names(reclaim_new)) == ("major_hazard", ["1", "2"], ["老尾矿库"])
+    assert (reclaim_new.severity, reclaim_new.sub_items, names(reclaim_new)) == (
+        "major_hazard", ["1", "2"], ["老尾矿库"])
     # 98号 compares the steepest outer slope, 88号 the average and each sub-dam: both hold here
     slope_old, slope_new = finding(old, "mining.tailings-outer-slope"), finding(new, "mining.tailings-outer-slope")
     assert (slope_old.rule_version, slope_new.rule_version) == ("2017", "2022")
@@ -249,6 +250,6 @@ def test_no_surface_lineage_starts_as_a_major_hazard_without_its_earlier_duty() 
     assert report.ok
     surface = [w for w in report.warnings if (w.rule_id or "").startswith(("mining.open-pit-", "mining.tailings-"))]
     assert [w for w in surface if "add a 'violation' version" in w.message] == []
-    contested = sorted({w.rule_id for w in surface if "contested interpretation" in w.message})
+    contested = sorted({w.rule_id or "" for w in surface if "contested interpretation" in w.message})
     assert contested == ["mining.open-pit-slope-sliding", "mining.tailings-dam-distress",
                          "mining.tailings-flood-freeboard"]
