@@ -221,3 +221,12 @@ def test_check_compiles_each_version_once(monkeypatch: pytest.MonkeyPatch) -> No
     report = check_rulebook(RULES)
     assert report.ok
     assert sum(compiled) == report.versions, compiled
+
+
+def test_a_fact_no_rule_reads_is_a_warning(rules_copy: Path) -> None:
+    facts = rules_copy / "facts" / "common.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8") + "  zz_unread:\n    type: bool\n    label: 无人读取\n"
+                     "    question: 这是一个没有规则读取的事实吗？\n", encoding="utf-8")
+    report = check_rulebook(rules_copy)
+    (w,) = [w for w in report.warnings if w.fact == "zz_unread"]
+    assert "is read by no rule" in w.message and w.path == str(facts) and w.line is not None

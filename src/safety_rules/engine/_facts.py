@@ -3,15 +3,17 @@
 A catalog file (``rules/facts/*.yaml``) maps fact ids to their declarations::
 
     facts:
-      ammonia_inventory_t:
+      mhs_exposed_population:
         type: number
-        unit: t
-        label: 液氨储存量
-        question: 企业液氨的最大储存量（设计最大量）是多少吨？
-      ammonia_major_hazard_source:
-        type: bool
-        label: 液氨构成重大危险源
-        derive: ammonia_inventory_t >= 10
+        unit: person
+        minimum: 0
+        label: 厂区外可能暴露人员数
+        question: 重大危险源厂区边界向外500米范围内常住人口数量是多少？
+      mhs_alpha:
+        type: number
+        unit: "1"
+        label: 暴露人员校正系数α
+        derive: 2.0 if mhs_exposed_population >= 100 else 1.5 if mhs_exposed_population >= 50 else ...
 
 Observed facts carry the ``question`` an inspector answers; derived facts carry
 ``derive``, an expression over other facts. Enterprise fact files are checked
@@ -70,6 +72,8 @@ class FactSpec(_Strict):
     minimum: float | None = None
     maximum: float | None = None
     derive: str | None = Field(default=None, description="derived facts: expression over other facts")
+    any_industry: bool = Field(default=False, description="a fact any enterprise may state (its economic class): "
+                               "stating it is no sign that the industries whose rules read it apply")
     note: str | None = None
 
     @model_validator(mode="after")
@@ -138,6 +142,7 @@ class FactCatalog:
 
     def __init__(self, specs: Mapping[str, FactSpec]) -> None:
         self.specs: dict[str, FactSpec] = dict(specs)
+        self.locations: dict[str, tuple[str, int | None]] = {}  # fact -> (file, line), when read from files
         self.types: dict[str, Type] = {k: spec_type(k, s) for k, s in self.specs.items()}
         # fact or "fact.field" -> where it divides: a 0 there is an input error, not an
         # unknown result with nothing to ask

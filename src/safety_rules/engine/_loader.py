@@ -171,6 +171,7 @@ def load_parts(root: str | Path) -> tuple[Parts | None, list[Problem]]:
     _check_lineage_graph(lineages, problems)
     _check_duties_before_criteria(lineages, law, problems)
     _check_table_divisors(tables, derived, lineages, problems)
+    _check_unread_facts(facts, derived, lineages, part_conditions, root / FACTS_DIR, problems)
     parts = Parts(root, rulebook, facts, derived, order, law, lineages, tables, part_conditions)
     return parts, problems
 
@@ -231,6 +232,23 @@ def _check_measures(rulebook: RulebookFile, law: LawCatalog, path: Path, raw: An
 
 
 # --------------------------------------------------------------------- tables
+
+
+def _check_unread_facts(facts: FactCatalog, derived: Mapping[str, Expr], lineages: Mapping[str, LoadedLineage],
+                        part_conditions: Mapping[Any, Expr], directory: Path, problems: list[Problem]) -> None:
+    """A fact no rule reads invites inspectors to record it and conclude something: warn."""
+    exprs = [*derived.values(), *part_conditions.values()]
+    for lineage in lineages.values():
+        exprs += [lineage.applies_to] if lineage.applies_to is not None else []
+        for v in lineage.versions:
+            exprs += [v.when, *([v.undetermined_when] if v.undetermined_when is not None else [])]
+    read = {f for e in exprs for f in e.facts}
+    for fact, spec in facts.specs.items():
+        if fact not in read and spec.derive is None and not spec.any_industry:
+            path, line = facts.locations.get(fact, (str(directory), None))
+            problems.append(Problem(f"fact {fact!r} ({spec.label}) is read by no rule, derived fact or part "
+                                    "condition: remove it, or encode what it is for", path=path, line=line,
+                                    fact=fact, level="warning"))
 
 
 def _check_table_divisors(tables: Mapping[str, Table], derived: Mapping[str, Expr],
@@ -333,6 +351,7 @@ def _load_facts(directory: Path, problems: list[Problem],
                 where[fid] = (str(path), line)
                 raw_of[fid] = raw["facts"][fid]
     catalog = FactCatalog(specs)
+    catalog.locations = where
 
     # derived facts: parse, type-check, order by dependency
     derived: dict[str, Expr] = {}

@@ -415,7 +415,8 @@ class Rulebook:
                 for version in lineage.versions:
                     for fact in self.facts_used(version):
                         readers.setdefault(fact, set()).add(lineage.spec.industry)
-            cached = {fact: tuple(sorted(inds)) for fact, inds in readers.items() if inds.isdisjoint(industries)}
+            cached = {fact: tuple(sorted(inds)) for fact, inds in readers.items()
+                      if inds.isdisjoint(industries) and not self.facts.specs[fact].any_industry}
             self._foreign[industries] = cached
         return cached
 
