@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from safety_rules import SchemaError
-from safety_rules.experts._matching import _Context, exclusion, slots_of
+from safety_rules.experts._matching import context, exclusion, slots_of
 from safety_rules.experts._registry import Case, load_cases, load_experts, load_history, load_policy
 
 from ..conftest import EXAMPLES, FIXTURES, ROOT
@@ -23,7 +23,7 @@ def pool():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def policy():  # type: ignore[no-untyped-def]
-    return load_policy(ROOT / "experts" / "policy.yaml")
+    return load_policy(ROOT / "experts" / "policy.yaml", dt.date(2017, 9, 5))
 
 
 def test_bundled_data(pool, policy) -> None:  # type: ignore[no-untyped-def]
@@ -70,15 +70,15 @@ def case(**kw: object) -> Case:
     ("EXP-H01", {"industries": ["hazchem"], "county": "临沭县"}, "county"),
 ])
 def test_each_hard_rule(pool, policy, expert: str, kw: dict[str, object], rule: str) -> None:  # type: ignore[no-untyped-def]
-    why = exclusion(pool[expert], case(**kw), _Context(policy, {}, (dt.date(2017, 9, 5),)))
+    why = exclusion(pool[expert], case(**kw), context(policy))
     assert why is not None and why[0] == rule, why
 
 
 def test_engagement_recusal_ends_after_the_policy_years(pool, policy) -> None:  # type: ignore[no-untyped-def]
     c = case(industries=["mining"], enterprise="LY-MINE-001", date=dt.date(2019, 6, 1))
-    assert exclusion(pool["EXP-M01"], c, _Context(policy, {}, (c.date,))) is None  # ended 2016-05-31
+    assert exclusion(pool["EXP-M01"], c, context(policy)) is None  # ended 2016-05-31
     c = case(industries=["mining"], enterprise="LY-MINE-001", date=dt.date(2019, 5, 31))
-    assert exclusion(pool["EXP-M01"], c, _Context(policy, {}, (c.date,)))[0] == "engagement"  # type: ignore[index]
+    assert exclusion(pool["EXP-M01"], c, context(policy))[0] == "engagement"  # type: ignore[index]
 
 
 def test_slots_cover_every_industry(policy) -> None:  # type: ignore[no-untyped-def]

@@ -297,7 +297,7 @@ def load_policies(path: str | Path) -> PolicyBook:
     problems: list[Problem] = []
     for i, item in enumerate(items):
         where = items.item_lines[i] if hasattr(items, "item_lines") else None
-        if "bureau" in item:
+        if isinstance(item, dict) and "bureau" in item:
             problems.append(Problem(f"version {i + 1}: the bureau is named once, at the top of the file",
                                     path=str(path), line=where, code="SchemaError"))
             continue
