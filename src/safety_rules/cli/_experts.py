@@ -223,6 +223,8 @@ def withdraw(
         experts = {e.id: e for e in _experts(registry)}
         if replace_with not in experts:
             fail(f"unknown expert {replace_with!r}")
+        if replace_with == old.expert_id:
+            fail(f"{replace_with} is the expert being withdrawn")
         expert, case = experts[replace_with], old.case.case()
         held = [h for h in records.held if h.case != case.id or h.expert != old.expert_id]
         ctx = context(pol, held, records.scores(list(experts.values()), pol, on))

@@ -121,7 +121,7 @@ class Withdrawal(_Payload):
     recorded_by: str = Id
 
 
-class Finding(_Payload):
+class ExpertFinding(_Payload):
     """Payload of a ``finding`` event: what one expert found on one case."""
 
     finding_id: str = Id
@@ -135,7 +135,7 @@ class Finding(_Payload):
     recorded_by: str = Id
 
 
-class Outcome(_Payload):
+class FindingOutcome(_Payload):
     """Payload of an ``outcome`` event: whether enforcement confirmed a finding (emitted by the dossier)."""
 
     finding_id: str = Id
@@ -160,8 +160,8 @@ class Reinstatement(_Payload):
 class OutcomeFile(_Payload):
     """A YAML file of findings and outcomes to record (``safety-rules experts outcomes --file``)."""
 
-    findings: list[Finding] = Field(default_factory=list)
-    outcomes: list[Outcome] = Field(default_factory=list)
+    findings: list[ExpertFinding] = Field(default_factory=list)
+    outcomes: list[FindingOutcome] = Field(default_factory=list)
 
 
 def _policy(p: Policy) -> PolicyOnRecord:
@@ -330,7 +330,8 @@ class RegistryLog:
                 for r in self.open_assignments(upto)]
 
     # ----------------------------------------------------------------- findings and outcomes
-    def record_outcomes(self, findings: Sequence[Finding] = (), outcomes: Sequence[Outcome] = ()) -> list[Event]:
+    def record_outcomes(self, findings: Sequence[ExpertFinding] = (),
+                        outcomes: Sequence[FindingOutcome] = ()) -> list[Event]:
         """Record findings, then outcomes (an outcome may name a finding of the same call), in one transaction."""
         return self._append([*(NewEvent(OUTCOMES, "finding", f.model_dump(mode="json")) for f in findings),
                              *(NewEvent(OUTCOMES, "outcome", o.model_dump(mode="json")) for o in outcomes)],
@@ -338,14 +339,14 @@ class RegistryLog:
 
     def confirmations(self, upto: int | None = None) -> list[Confirmation]:
         """Per (case, expert): how many findings enforcement decided on, and how many it confirmed."""
-        findings: dict[str, Finding] = {}
+        findings: dict[str, ExpertFinding] = {}
         counts: dict[tuple[str, str], list[int]] = {}
         for e in self.store.events(stream=OUTCOMES, upto=upto):
             if e.kind == "finding":
-                f = _payload(Finding, e)
+                f = _payload(ExpertFinding, e)
                 findings[f.finding_id] = f
             else:
-                o = _payload(Outcome, e)
+                o = _payload(FindingOutcome, e)
                 f = findings[o.finding_id]
                 tally = counts.setdefault((f.case_id, f.expert_id), [0, 0])
                 tally[0] += int(o.confirmed)
