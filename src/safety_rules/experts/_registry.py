@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..shared._errors import NotFoundError, Problem, did_you_mean
-from ..shared._validation import load_model, schema_error, validate
+from ..shared._validation import load_model, schema_error
 
 EXPERT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 Difficulty = Literal["routine", "difficult", "major"]
@@ -206,8 +206,8 @@ class PolicyFile(_Strict):
     """``experts/policy.yaml``: a bureau's versions of its rules for using experts, each with effective dates."""
 
     bureau: str = Field(min_length=1)
-    versions: list[dict[str, Any]] = Field(min_length=1, description="each a policy version with version, "
-                                           "effective_from and optionally effective_to")
+    versions: list[Policy] = Field(min_length=1, description="each with version and effective_from (and "
+                                   "effective_to once a later version replaces it); the bureau is named above")
 
 
 class PolicyBook:
@@ -292,34 +292,24 @@ def load_experts(path: str | Path, industries: set[str] | None = None) -> list[E
 def load_policies(path: str | Path) -> PolicyBook:
     """Every version of a policy file; versions need distinct names and effective dates that do not overlap."""
     data, raw = load_model(PolicyFile, path)
-    items = raw["versions"]
-    versions: list[Policy] = []
+    lines = getattr(raw["versions"], "item_lines", [None] * len(data.versions))
+    versions = [v.model_copy(update={"bureau": data.bureau}) for v in data.versions]
     problems: list[Problem] = []
-    for i, item in enumerate(items):
-        where = items.item_lines[i] if hasattr(items, "item_lines") else None
-        if isinstance(item, dict) and "bureau" in item:
-            problems.append(Problem(f"version {i + 1}: the bureau is named once, at the top of the file",
-                                    path=str(path), line=where, code="SchemaError"))
-            continue
-        found_model, found = validate(Policy, item, path=str(path))
-        if found_model is None:
-            problems += [Problem(f"version {i + 1}: {p.message}", path=str(path), line=p.line or where,
-                                 code="SchemaError") for p in found]
-            continue
-        model = found_model.model_copy(update={"bureau": data.bureau})
-        if model.version == "unversioned" or model.effective_from is None:
-            problems.append(Problem(f"version {i + 1}: needs 'version' and 'effective_from'", path=str(path),
-                                    line=where, code="SchemaError"))
-            continue
-        for other in versions:
-            if other.version == model.version:
-                problems.append(Problem(f"version {model.version!r} is listed twice", path=str(path), line=where,
+    for i, (v, given) in enumerate(zip(versions, data.versions, strict=True)):
+        if given.bureau:
+            problems.append(Problem(f"version {v.version!r} names a bureau ({given.bureau!r}); the bureau is named "
+                                    "once, at the top of the file", path=str(path), line=lines[i], code="SchemaError"))
+        if v.version == "unversioned" or v.effective_from is None:
+            problems.append(Problem(f"version {i + 1} needs 'version' and 'effective_from'", path=str(path),
+                                    line=lines[i], code="SchemaError"))
+        for other in versions[:i]:
+            if other.version == v.version:
+                problems.append(Problem(f"version {v.version!r} is listed twice", path=str(path), line=lines[i],
                                         code="SchemaError"))
-            elif _overlap(other, model):
-                problems.append(Problem(f"version {model.version!r} ({model.label()}) overlaps version "
-                                        f"{other.version!r} ({other.label()}); give the earlier one an "
-                                        "effective_to", path=str(path), line=where, code="SchemaError"))
-        versions.append(model)
+            elif _overlap(other, v):
+                problems.append(Problem(f"version {v.version!r} ({v.label()}) overlaps version {other.version!r} "
+                                        f"({other.label()}); give the earlier one an effective_to", path=str(path),
+                                        line=lines[i], code="SchemaError"))
     if problems:
         raise schema_error(problems, path)
     return PolicyBook(data.bureau, versions, path)
