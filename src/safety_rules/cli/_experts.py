@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +30,7 @@ from ..experts._registry import (
     load_policy,
 )
 from ..experts._scores import ExpertScore, expert_scores, reinstatement_refusal
+from ..shared._errors import did_you_mean
 from ..shared._events import KEY_VARIABLE, LOCATION_VARIABLE
 from ..shared._validation import load_model, schema_error, validate
 from ._app import AsOfOption, Format, FormatOption, app, day, err, fail, handled, known_industries, out, print_json
@@ -83,6 +85,11 @@ class _Records:
     def scores(self, experts: list[Expert], policy: Policy, on: dt.date) -> dict[str, ExpertScore]:
         return expert_scores(experts, self.evaluations, policy, on=on, confirmations=self.confirmations,
                              status=self.status)
+
+
+def _unknown_expert(expert_id: str, known: Iterable[str]) -> str:
+    hint = did_you_mean(expert_id, known)
+    return f"unknown expert {expert_id!r}" + (f" (did you mean {hint!r}?)" if hint else "")
 
 
 def _record_suspensions(records: _Records, scores: dict[str, ExpertScore], policy: Policy, on: dt.date,
@@ -222,7 +229,7 @@ def withdraw(
     if replace_with is not None:
         experts = {e.id: e for e in _experts(registry)}
         if replace_with not in experts:
-            fail(f"unknown expert {replace_with!r}")
+            fail(_unknown_expert(replace_with, experts))
         if replace_with == old.expert_id:
             fail(f"{replace_with} is the expert being withdrawn")
         expert, case = experts[replace_with], old.case.case()
@@ -383,7 +390,7 @@ def reinstate(
     on = day(as_of) or dt.date.today()
     experts, pol = _experts(registry), _policy(policy, on)
     if expert not in {e.id for e in experts}:
-        fail(f"unknown expert {expert!r}")
+        fail(_unknown_expert(expert, [e.id for e in experts]))
     records = _Records(log, False, write=True)
     score = records.scores(experts, pol, on)[expert]
     refusal = reinstatement_refusal(score, pol, on, records.evaluations)
