@@ -24,8 +24,10 @@ demo: $(STAMP)
 	$(BIN)/safety-rules explain ammonia.quick-freezer-room --as-of 2022-01-01
 	@rm -f var/demo-evaluations.sqlite3*
 	$(BIN)/safety-rules experts evaluate --file examples/cases/evaluations.yaml --log $(DEMO_LOG)
-	$(BIN)/safety-rules experts scores --log $(DEMO_LOG)
-	$(BIN)/safety-rules experts match examples/cases/cases.yaml --history examples/cases/history.yaml --log $(DEMO_LOG)
+	$(BIN)/safety-rules experts outcomes --file examples/cases/outcomes.yaml --log $(DEMO_LOG)
+	$(BIN)/safety-rules experts scores --log $(DEMO_LOG) --as-of 2017-09-04
+	$(BIN)/safety-rules experts match examples/cases/cases.yaml --history examples/cases/history.yaml --log $(DEMO_LOG) --as-of 2017-09-04 --record --by demo
+	$(BIN)/safety-rules experts assignments --log $(DEMO_LOG)
 	$(BIN)/safety-rules experts verify-log --log $(DEMO_LOG)
 	$(BIN)/safety-rules plan examples/campaigns/linyi-2017-09.yaml --ics var/linyi-2017-09.ics
 

@@ -20,18 +20,21 @@ from .engine._results import (
 )
 from .engine._rulebook import Rulebook
 from .experts._evaluation_log import Evaluation, EvaluationLog, EvaluationRecord, LegacyRecord, load_evaluations
-from .experts._matching import Assignment, CaseResult, Exclusion, MatchResult, ScoreTerms, match
+from .experts._matching import Assignment, CaseResult, Exclusion, MatchResult, PolicyUsed, ScoreTerms, match
+from .experts._records import AssignmentRecord, ExpertFinding, FindingOutcome, RegistryLog, Withdrawal
 from .experts._registry import (
     Case,
     Expert,
     PastAssignment,
     Policy,
+    PolicyBook,
     load_cases,
     load_experts,
     load_history,
+    load_policies,
     load_policy,
 )
-from .experts._scores import ExpertScore, expert_scores
+from .experts._scores import CountedEvaluation, ExpertScore, expert_scores
 from .fieldwork._campaign import Campaign, load_campaign
 from .fieldwork._ics import plan_calendar
 from .fieldwork._plan import Explanation, Plan, PlanCheck, PlanFile, TeamDay, Violation, Visit
@@ -50,6 +53,7 @@ from .shared._errors import (
     NotFoundError,
     PlanningError,
     Problem,
+    RegistryLogError,
     RulebookError,
     SafetyRulesError,
     SchemaError,
@@ -70,10 +74,12 @@ __version__ = "0.1.0"
 __all__ = [
     "Assessment",
     "Assignment",
+    "AssignmentRecord",
     "Campaign",
     "Case",
     "CaseResult",
     "CheckReport",
+    "CountedEvaluation",
     "Counts",
     "CoverageReport",
     "Enterprise",
@@ -87,11 +93,13 @@ __all__ = [
     "EventValueError",
     "Exclusion",
     "Expert",
+    "ExpertFinding",
     "ExpertScore",
     "Explanation",
     "ExpressionError",
     "FactError",
     "Finding",
+    "FindingOutcome",
     "InputError",
     "LegacyRecord",
     "LogIntegrityError",
@@ -108,10 +116,14 @@ __all__ = [
     "PlanFile",
     "PlanningError",
     "Policy",
+    "PolicyBook",
+    "PolicyUsed",
     "Problem",
     "Question",
     "Reason",
     "RecordRef",
+    "RegistryLog",
+    "RegistryLogError",
     "ResolvedCitation",
     "RuleExplanation",
     "Rulebook",
@@ -128,6 +140,7 @@ __all__ = [
     "VersionInfo",
     "Violation",
     "Visit",
+    "Withdrawal",
     "YamlError",
     "check_plan",
     "check_rulebook",
@@ -138,6 +151,7 @@ __all__ = [
     "load_experts",
     "load_history",
     "load_plan",
+    "load_policies",
     "load_policy",
     "match",
     "plan_calendar",

@@ -30,16 +30,19 @@ def test_evaluate_scores_match_verify(tmp_path: Path) -> None:
     code, out, _ = run("experts", "evaluate", "--file", EVALUATIONS, "--log", log)
     assert code == 0 and "recorded seq 8" in out
     head = out.split("log head: seq 8, ")[1].split()[0]
-    code, out, err = run("experts", "scores", "--log", log, "-f", "json")
+    code, out, err = run("experts", "scores", "--log", log, "-f", "json", "--as-of", "2017-09-05")
     suspended = [s["expert_id"] for s in json.loads(out) if s["suspended"]]
     assert suspended == ["EXP-D05"]
     assert "verified (chain, checkpoints) up to seq 8; not checked: hmac" in err
-    code, out, err = run("experts", "match", CASES, "--history", HISTORY, "--log", log, "-f", "json")
+    code, out, err = run("experts", "match", CASES, "--history", HISTORY, "--log", log, "-f", "json",
+                         "--as-of", "2017-09-04")
     assert "verified (chain, checkpoints) up to seq 8" in err
     result = json.loads(out)
+    assert result["policy"]["version"] == "2017-1" and result["method"] == "min-cost flow"
     assert [c["case_id"] for c in result["cases"] if not c["filled"]] == ["CASE-2017-07"]
     assert result["suspended"][0]["expert_id"] == "EXP-D05"
-    code, out, _ = run("experts", "match", CASES, "--history", HISTORY, "--log", log)
+    code, out, _ = run("experts", "match", CASES, "--history", HISTORY, "--log", log, "--as-of", "2017-09-04")
+    assert "专家使用办法：临沂市安全生产监督管理局 2017-1（2017-01-01 起施行）" in out
     assert "未配齐（2/3）" in out and "engagement:" in out and "暂停使用：EXP-D05" in out
     code, out, _ = run("experts", "verify-log", "--log", log, "--anchor", head)
     assert code == 0 and out.startswith("ok: 8 events") and "anchor: ok" in out and "checkpoints: ok" in out
@@ -109,7 +112,7 @@ def test_scores_and_match_refuse_a_broken_log_unless_told_not_to_verify(tmp_path
     code, _, err = run("experts", "verify-log", "--log", log)
     assert code == 1 and "broken at seq 1" in err
     tamper(log, ("UPDATE events SET payload = replace(payload, :was, :now) WHERE seq = 2",
-                 {"was": '"quality":2', "now": '"quality":9'}))
+                 {"was": '"quality":1', "now": '"quality":9'}))
     code, _, err = run("experts", "scores", "--log", log, "--no-verify")
     assert code == 2 and "event seq 2 of experts/evaluations is not an evaluation" in err
 
@@ -144,7 +147,62 @@ def test_upgrade_log_carries_over_the_previous_format(tmp_path: Path) -> None:
     assert code == 2 and "previous format; upgrade it once (safety-rules experts upgrade-log" in err
     code, out, _ = run("experts", "upgrade-log", "--log", url)
     assert code == 0 and "up to date, head seq 8" in out
-    code, out, _ = run("experts", "scores", "--log", url, "-f", "json")
+    code, out, _ = run("experts", "scores", "--log", url, "-f", "json", "--as-of", "2017-09-05")
     assert [s["expert_id"] for s in json.loads(out) if s["suspended"]] == ["EXP-D05"]
     with sa.create_engine(url).connect() as c:
         assert not sa.inspect(c).has_table("expert_evaluations")
+
+
+def test_recorded_assignments_count_in_the_next_match(tmp_path: Path) -> None:
+    log = f"sqlite:///{tmp_path / 'e.sqlite3'}"
+    run("experts", "evaluate", "--file", EVALUATIONS, "--log", log)
+    code, _, err = run("experts", "match", CASES, "--history", HISTORY, "--log", log, "--as-of", "2017-09-04",
+                       "--record")
+    assert code == 2 and "--record needs --by" in err
+    code, out, _ = run("experts", "match", CASES, "--history", HISTORY, "--log", log, "--as-of", "2017-09-04",
+                       "-f", "json")
+    seats = json.loads(out)["filled_slots"]
+    code, out, _ = run("experts", "match", CASES, "--history", HISTORY, "--log", log, "--as-of", "2017-09-04",
+                       "--record", "--by", "监察支队-李")
+    assert code == 0 and "recorded seq 9: suspension of EXP-D05 on 2017-09-04" in out
+    assert f"recorded {seats} assignments" in out
+    code, out, _ = run("experts", "assignments", "--log", log, "-f", "json")
+    open_ = json.loads(out)
+    assert len(open_) == seats and {a["policy"]["version"] for a in open_} == {"2017-1"}
+    # the same batch again: the first batch's experts are now on those enterprises and busy
+    code, out, _ = run("experts", "match", CASES, "--log", log, "--as-of", "2017-09-04", "-f", "json")
+    again = json.loads(out)
+    first = {(a["case"]["id"], a["expert_id"]) for a in open_}
+    assert not first & {(a["case_id"], a["expert_id"]) for c in again["cases"] for a in c["assigned"]}
+    assert any(x["rule"] == "repeat" for c in again["cases"] for x in c["excluded"])
+    target = next(a for a in open_ if a["case"]["id"] == "CASE-2017-02")
+    code, _, err = run("experts", "withdraw", "--assignment", target["assignment_id"], "--reason", "declared a tie",
+                       "--by", "李", "--replace-with", "EXP-D01", "--log", log, "--as-of", "2017-09-04")
+    assert code == 2 and f"EXP-D01 cannot replace {target['expert_id']} on CASE-2017-02: industry" in err
+    code, out, _ = run("experts", "withdraw", "--assignment", target["assignment_id"], "--reason", "declared a tie",
+                       "--by", "李", "--log", log, "--as-of", "2017-09-04")
+    assert code == 0 and "withdrawal" in out
+    code, out, _ = run("experts", "assignments", "--log", log, "-f", "json")
+    assert len(json.loads(out)) == seats - 1
+
+
+def test_outcomes_and_reinstatement(tmp_path: Path) -> None:
+    log = f"sqlite:///{tmp_path / 'e.sqlite3'}"
+    run("experts", "evaluate", "--file", EVALUATIONS, "--log", log)
+    code, out, _ = run("experts", "outcomes", "--file", str(EXAMPLES / "cases" / "outcomes.yaml"), "--log", log)
+    assert code == 0 and "recorded seq 9: finding" in out and "outcome" in out
+    code, out, _ = run("experts", "scores", "--log", log, "--as-of", "2017-09-05")
+    assert "confirmed=" in out and "权重" in out and "评价半衰期 730 天" in out
+    code, _, err = run("experts", "reinstate", "--expert", "EXP-D05", "--by", "李", "--log", log,
+                       "--as-of", "2017-09-05")
+    assert code == 2 and "no suspension on record" in err
+    code, out, _ = run("experts", "scores", "--log", log, "--as-of", "2017-09-05", "--record", "--by", "李")
+    assert "suspension of EXP-D05 on 2017-09-05" in out
+    code, _, err = run("experts", "reinstate", "--expert", "EXP-D05", "--by", "李", "--log", log,
+                       "--as-of", "2017-10-05")
+    assert code == 2 and "the policy's 180 days run until 2018-03-04" in err
+    code, out, _ = run("experts", "reinstate", "--expert", "EXP-D05", "--by", "李", "--log", log,
+                       "--as-of", "2018-03-04")
+    assert code == 0 and "reinstatement of EXP-D05 on 2018-03-04 (180 days since the suspension" in out
+    code, out, _ = run("experts", "scores", "--log", log, "--as-of", "2018-03-04", "-f", "json")
+    assert not next(s for s in json.loads(out) if s["expert_id"] == "EXP-D05")["suspended"]

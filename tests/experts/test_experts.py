@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from safety_rules import SchemaError
-from safety_rules.experts._matching import _Context, exclusion, slots_of
+from safety_rules import NotFoundError, SchemaError
+from safety_rules.experts._matching import context, exclusion, slots_of
 from safety_rules.experts._registry import Case, load_cases, load_experts, load_history, load_policy
 
 from ..conftest import EXAMPLES, FIXTURES, ROOT
@@ -23,7 +23,7 @@ def pool():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def policy():  # type: ignore[no-untyped-def]
-    return load_policy(ROOT / "experts" / "policy.yaml")
+    return load_policy(ROOT / "experts" / "policy.yaml", dt.date(2017, 9, 5))
 
 
 def test_bundled_data(pool, policy) -> None:  # type: ignore[no-untyped-def]
@@ -70,15 +70,15 @@ def case(**kw: object) -> Case:
     ("EXP-H01", {"industries": ["hazchem"], "county": "临沭县"}, "county"),
 ])
 def test_each_hard_rule(pool, policy, expert: str, kw: dict[str, object], rule: str) -> None:  # type: ignore[no-untyped-def]
-    why = exclusion(pool[expert], case(**kw), _Context(policy, {}, (dt.date(2017, 9, 5),)))
+    why = exclusion(pool[expert], case(**kw), context(policy))
     assert why is not None and why[0] == rule, why
 
 
 def test_engagement_recusal_ends_after_the_policy_years(pool, policy) -> None:  # type: ignore[no-untyped-def]
     c = case(industries=["mining"], enterprise="LY-MINE-001", date=dt.date(2019, 6, 1))
-    assert exclusion(pool["EXP-M01"], c, _Context(policy, {}, (c.date,))) is None  # ended 2016-05-31
+    assert exclusion(pool["EXP-M01"], c, context(policy)) is None  # ended 2016-05-31
     c = case(industries=["mining"], enterprise="LY-MINE-001", date=dt.date(2019, 5, 31))
-    assert exclusion(pool["EXP-M01"], c, _Context(policy, {}, (c.date,)))[0] == "engagement"  # type: ignore[index]
+    assert exclusion(pool["EXP-M01"], c, context(policy))[0] == "engagement"  # type: ignore[index]
 
 
 def test_slots_cover_every_industry(policy) -> None:  # type: ignore[no-untyped-def]
@@ -86,3 +86,35 @@ def test_slots_cover_every_industry(policy) -> None:  # type: ignore[no-untyped-
     assert [(s.industry, s.count) for s in slots] == [("ammonia", 1), ("dust", 1)]
     slots = slots_of(case(industries=["dust", "ammonia"], difficulty="major"), policy)
     assert sum(s.count for s in slots) == 3 and {s.industry for s in slots} == {"dust", "ammonia"}
+
+
+POLICIES = FIXTURES / "broken_policies"
+
+
+@pytest.mark.parametrize(("name", "words", "line"), [
+    ("overlapping_versions.yaml", ["version '2020-1'", "overlaps version '2017-1'", "give the earlier one an "
+                                   "effective_to"], 27),
+    ("bureau_in_version.yaml", ["names a bureau ('别的局')", "named once, at the top"], 3),
+    ("no_effective_date.yaml", ["version 1 needs 'version' and 'effective_from'"], 3),
+    ("bad_weight.yaml", ["versions.0.scoring.half_life_days", "greater than or equal to 1"], 22),
+])
+def test_bad_policy_file(name: str, words: list[str], line: int) -> None:
+    with pytest.raises(SchemaError) as info:
+        load_policy(POLICIES / name, dt.date(2017, 9, 5))
+    message = str(info.value)
+    assert message.startswith(f"{POLICIES / name}:{line}:"), message
+    for w in words:
+        assert w in message, message
+
+
+def test_policy_versions_by_date(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = (ROOT / "experts" / "policy.yaml").read_text(encoding="utf-8")
+    body = text[text.index("  - version:"):]
+    later = body.replace('"2017-1"', '"2020-1"').replace("effective_from: 2017-01-01", "effective_from: 2020-01-01")
+    first = body.replace("effective_from: 2017-01-01", "effective_from: 2017-01-01\n    effective_to: 2019-12-31")
+    path = tmp_path / "policy.yaml"
+    path.write_text("bureau: 某局\nversions:\n" + first + later, encoding="utf-8")
+    assert load_policy(path, dt.date(2019, 12, 31)).version == "2017-1"
+    assert load_policy(path, dt.date(2020, 1, 1)).version == "2020-1"
+    with pytest.raises(NotFoundError, match="no version of 某局's expert policy is in force on 2016-12-31"):
+        load_policy(path, dt.date(2016, 12, 31))

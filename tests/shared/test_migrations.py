@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from safety_rules import EvaluationLog, Event, EventStore, EventStoreError, Migrations, NewEvent
 from safety_rules.experts._evaluation_log import index_table
+from safety_rules.experts._records import assignment_table, finding_table
 from safety_rules.shared._events import checkpoints_table, events_table
 
 from ..conftest import FIXTURES
@@ -23,7 +24,7 @@ ROOM = Migrations("room", FIXTURES / "room_migrations")
 def test_the_migrated_schema_is_the_one_the_code_uses(url: str) -> None:
     log = EvaluationLog(url)
     expected = sa.MetaData()
-    tables = [events_table, index_table]
+    tables = [events_table, index_table, assignment_table, finding_table]
     if log.store.engine.dialect.name == "postgresql":
         tables.append(checkpoints_table)  # SQLite keeps its checkpoints in a file
     for table in tables:
@@ -33,7 +34,7 @@ def test_the_migrated_schema_is_the_one_the_code_uses(url: str) -> None:
             "include_name": lambda name, kind, _parent: kind != "table" or name in expected.tables})
         assert compare_metadata(context, expected) == []
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version_events")).scalar() == "events_0001"
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version_experts")).scalar() == "experts_0001"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version_experts")).scalar() == "experts_0002"
 
 
 def _project(conn: Connection, events: Sequence[Event]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +18,8 @@ from ..experts._evaluation_log import (
     EvaluationRecord,
     load_evaluation_batch,
 )
-from ..experts._matching import MatchResult, match
+from ..experts._matching import MatchResult, context, exclusion, match
+from ..experts._records import OutcomeFile, RegistryLog
 from ..experts._registry import (
     Expert,
     PastAssignment,
@@ -27,13 +29,15 @@ from ..experts._registry import (
     load_history,
     load_policy,
 )
-from ..experts._scores import expert_scores
+from ..experts._scores import ExpertScore, expert_scores, reinstatement_refusal
+from ..shared._errors import did_you_mean
 from ..shared._events import KEY_VARIABLE, LOCATION_VARIABLE
-from ..shared._validation import schema_error, validate
+from ..shared._validation import load_model, schema_error, validate
 from ._app import AsOfOption, Format, FormatOption, app, day, err, fail, handled, known_industries, out, print_json
 
 experts_app = typer.Typer(no_args_is_help=True, help=(
-    "The expert registry: list, match, evaluate, scores, verify-log, upgrade-log. The evaluation log's "
+    "The expert registry: list, match, assignments, withdraw, evaluate, outcomes, scores, reinstate, verify-log, "
+    "upgrade-log. The registry's "
     f"events are authenticated with HMAC-SHA-256 when ${KEY_VARIABLE} is set."))
 app.add_typer(experts_app, name="experts")
 
@@ -52,26 +56,57 @@ LogOption = Annotated[str | None, typer.Option("--log", show_default=False, help
 NoVerifyOption = Annotated[bool, typer.Option("--no-verify", help="read the log without verifying it first")]
 
 
-def _evaluations(log: str | None, no_verify: bool) -> list[EvaluationRecord]:
-    """The effective evaluations, from a log opened read-only and verified unless asked not to."""
-    evaluation_log = EvaluationLog(log, read_only=True)
-    if no_verify:
-        err.print(f"evaluation log {evaluation_log.url}: NOT verified (--no-verify)", highlight=False)
-        return evaluation_log.effective()
-    result = evaluation_log.verified()
-    made = ", ".join(c.name for c in result.checks if c.made)
-    not_made = ", ".join(c.name for c in result.checks if not c.made)
-    err.print(f"evaluation log {evaluation_log.url}: verified ({made}) up to seq {result.head_seq}"
-              + (f"; not checked: {not_made}" if not_made else ""), highlight=False)
-    return evaluation_log.effective(upto=result.head_seq)
+ByOption = Annotated[str | None, typer.Option("--by", help="who records it")]
+
+
+class _Records:
+    """What the log holds as of one verified head: effective evaluations, open assignments,
+    confirmations and status changes."""
+
+    def __init__(self, log: str | None, no_verify: bool, *, write: bool = False) -> None:
+        self.evaluation_log = EvaluationLog(log, read_only=not write)
+        self.registry = RegistryLog(store=self.evaluation_log.store)
+        upto: int | None = None
+        if no_verify:
+            err.print(f"evaluation log {self.evaluation_log.url}: NOT verified (--no-verify)", highlight=False)
+        else:
+            result = self.evaluation_log.verified()
+            made = ", ".join(c.name for c in result.checks if c.made)
+            not_made = ", ".join(c.name for c in result.checks if not c.made)
+            err.print(f"evaluation log {self.evaluation_log.url}: verified ({made}) up to seq {result.head_seq}"
+                      + (f"; not checked: {not_made}" if not_made else ""), highlight=False)
+            upto = result.head_seq
+        self.upto = upto
+        self.evaluations: list[EvaluationRecord] = self.evaluation_log.effective(upto=upto)
+        self.held = self.registry.held(upto)
+        self.confirmations = self.registry.confirmations(upto)
+        self.status = self.registry.status(upto)
+
+    def scores(self, experts: list[Expert], policy: Policy, on: dt.date) -> dict[str, ExpertScore]:
+        return expert_scores(experts, self.evaluations, policy, on=on, confirmations=self.confirmations,
+                             status=self.status)
+
+
+def _unknown_expert(expert_id: str, known: Iterable[str]) -> str:
+    hint = did_you_mean(expert_id, known)
+    return f"unknown expert {expert_id!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+
+
+def _record_suspensions(records: _Records, scores: dict[str, ExpertScore], policy: Policy, on: dt.date,
+                        by: str) -> None:
+    """Suspensions the scores call for and the log does not hold yet: recorded, so that lifting one is too."""
+    for s in scores.values():
+        if s.suspended and s.suspended_since is None:
+            event = records.registry.record_status("suspension", s.expert_id, on, s.reason or "score", policy, by)
+            out.print(f"recorded seq {event.seq}: suspension of {s.expert_id} on {on} ({s.reason})", highlight=False)
 
 
 def _experts(path: Path | None) -> list[Expert]:
     return load_experts(path or _registry_dir() / "experts.yaml", industries=known_industries())
 
 
-def _policy(path: Path | None) -> Policy:
-    return load_policy(path or _registry_dir() / "policy.yaml")
+def _policy(path: Path | None, on: dt.date) -> Policy:
+    return load_policy(path or _registry_dir() / "policy.yaml", on)
 
 
 @experts_app.command("list")
@@ -110,27 +145,105 @@ def list_experts(
 @handled
 def match_cases(
     cases: Annotated[Path, typer.Argument(help="cases file (YAML)")],
-    history: Annotated[Path | None, typer.Option("--history", help="past assignments (YAML)")] = None,
+    history: Annotated[Path | None, typer.Option("--history", help="assignments made before the registry "
+                                                 "(YAML); those on record in the log always count")] = None,
     registry: RegistryOption = None,
     policy: PolicyOption = None,
     log: LogOption = None,
     no_verify: NoVerifyOption = False,
+    as_of: AsOfOption = None,
+    record: Annotated[bool, typer.Option("--record", help="record the assignments (and suspensions the scores "
+                                         "call for) in the log")] = False,
+    by: ByOption = None,
     format: FormatOption = Format.table,
 ) -> None:
-    """Assign experts to a batch of cases under the policy's hard rules, maximising the total score."""
-    experts, pol = _experts(registry), _policy(policy)
+    """Assign experts to a batch of cases under the policy's hard rules, maximising the total score.
+
+    The policy version in force on --as-of (default today) applies, and scores are aged to that day.
+    """
+    if record and not by:
+        fail("--record needs --by (who records the assignments)")
+    on = day(as_of) or dt.date.today()
+    experts, pol = _experts(registry), _policy(policy, on)
     batch = load_cases(cases, industries=known_industries())
+    records = _Records(log, no_verify, write=record)
     past = load_history(history) if history else []
-    records = _evaluations(log, no_verify)
+    past += records.held
     past += [PastAssignment(case=r.case_id, expert=r.expert_id, enterprise=r.enterprise_id, date=r.case_date)
-             for r in records]
-    result = match(batch, experts, pol, past, expert_scores(experts, records, pol))
+             for r in records.evaluations]
+    scores = records.scores(experts, pol, on)
+    result = match(batch, experts, pol, past, scores)
     if format is Format.json:
         print_json(result.model_dump(mode="json"))
     elif format is Format.markdown:
         print(_match_markdown(result))
     else:
         out.print(_match_text(result))
+    if record and by:
+        _record_suspensions(records, scores, pol, on, by)
+        chosen = [(a.case_id, a.expert_id, a.industry, a.score.total) for c in result.cases for a in c.assigned]
+        written = records.registry.record_assignments(batch, chosen, pol, by)
+        (err if format is Format.json else out).print(
+            f"recorded {len(written)} assignments (match {written[0].match_id if written else '-'}); later matches "
+            "count them until they are withdrawn", highlight=False)
+
+
+@experts_app.command("assignments")
+@handled
+def assignments(
+    log: LogOption = None,
+    no_verify: NoVerifyOption = False,
+    format: FormatOption = Format.table,
+) -> None:
+    """The assignments on record and not withdrawn."""
+    records = _Records(log, no_verify)
+    items = records.registry.open_assignments(records.upto)
+    if format is Format.json:
+        print_json([r.model_dump(mode="json") for r in items])
+        return
+    lines = [f"{r.assignment_id}  {r.case.id}  {r.case.date}  {r.case.enterprise}  {r.expert_id} [{r.industry}]  "
+             f"{r.policy.bureau} {r.policy.version}" + (f"  replaces {r.replaces}" if r.replaces else "")
+             for r in items]
+    out.print(Text("\n".join(lines) or "no open assignments"))
+
+
+@experts_app.command("withdraw")
+@handled
+def withdraw(
+    assignment: Annotated[str, typer.Option("--assignment", help="assignment_id to withdraw")],
+    reason: Annotated[str, typer.Option("--reason", help="why it is withdrawn")],
+    by: Annotated[str, typer.Option("--by", help="who records it")],
+    replace_with: Annotated[str | None, typer.Option("--replace-with", help="expert id to put in its place "
+                                                     "(checked against every hard rule)")] = None,
+    registry: RegistryOption = None,
+    policy: PolicyOption = None,
+    log: LogOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Withdraw an assignment, optionally replacing the expert (both in one transaction)."""
+    on = day(as_of) or dt.date.today()
+    records = _Records(log, False, write=True)
+    old = records.registry.assignment(assignment)
+    replacement = None
+    pol = _policy(policy, on)
+    if replace_with is not None:
+        experts = {e.id: e for e in _experts(registry)}
+        if replace_with not in experts:
+            fail(_unknown_expert(replace_with, experts))
+        if replace_with == old.expert_id:
+            fail(f"{replace_with} is the expert being withdrawn")
+        expert, case = experts[replace_with], old.case.case()
+        held = [h for h in records.held if h.case != case.id or h.expert != old.expert_id]
+        ctx = context(pol, held, records.scores(list(experts.values()), pol, on))
+        why = exclusion(expert, case, ctx)
+        if why is not None:
+            fail(f"{replace_with} cannot replace {old.expert_id} on {case.id}: {why[0]}: {why[1]}")
+        industry = old.industry if expert.level(old.industry) else next(i for i in case.industries if expert.level(i))
+        replacement = (replace_with, industry)
+    events = records.registry.withdraw(assignment, reason, by, replacement=replacement, policy=pol)
+    for e in events:
+        out.print(f"recorded seq {e.seq}: {e.kind} {e.payload['assignment_id']} ({e.payload['expert_id']})",
+                  highlight=False)
 
 
 def _match_text(r: MatchResult) -> Text:
@@ -147,15 +260,21 @@ def _match_text(r: MatchResult) -> Text:
         for x in c.excluded:
             if x.rule != "industry" or not c.filled:
                 t.append(f"    ✗ {x.expert_id} {x.expert_name}  {x.rule}: {x.detail}\n", style="dim")
-    t.append(f"\n{r.filled_slots}/{r.required_slots} 个专家席位已配，总得分 {r.total_score:.3f}；"
-             f"对全部合格候选人验证为最优（求解 {r.rounds} 次）\n")
+    proof = (f"对全部合格候选人验证为最优（{r.method}，求解 {r.rounds} 次）" if r.verified_optimal
+             else f"未能证明最优（{r.method} 超时）")
+    t.append(f"\n{r.filled_slots}/{r.required_slots} 个专家席位已配，总得分 {r.total_score:.3f}；{proof}\n")
+    t.append(f"专家使用办法：{r.policy.bureau} {r.policy.version}（{r.policy.effective_from} 起施行"
+             + (f"，至 {r.policy.effective_to}" if r.policy.effective_to else "") + "）\n")
+    for reminder in r.reminders:
+        t.append(f"资格到期提醒：{reminder}\n", style="yellow")
     for suspended in r.suspended:
         t.append(f"暂停使用：{suspended.expert_id} — {suspended.reason}\n", style="yellow")
     return t
 
 
 def _match_markdown(r: MatchResult) -> str:
-    lines = ["| 案件 | 企业 | 行业 | 日期 | 难度 | 专家 | 状态 |", "|---|---|---|---|---|---|---|"]
+    lines = [f"专家使用办法：{r.policy.bureau} {r.policy.version}", "",
+             "| 案件 | 企业 | 行业 | 日期 | 难度 | 专家 | 状态 |", "|---|---|---|---|---|---|---|"]
     for c in r.cases:
         names = "<br>".join(f"{a.expert_id} {a.expert_name} ({a.score.total:.3f})" for a in c.assigned) or "—"
         lines.append(f"| {c.case_id} | {c.enterprise} | {'、'.join(c.industries)} | {c.date} | {c.difficulty} | "
@@ -226,20 +345,78 @@ def scores(
     policy: PolicyOption = None,
     log: LogOption = None,
     no_verify: NoVerifyOption = False,
+    as_of: AsOfOption = None,
+    record: Annotated[bool, typer.Option("--record", help="record the suspensions the scores call for")] = False,
+    by: ByOption = None,
     format: FormatOption = Format.table,
 ) -> None:
-    """Each expert's performance score from the evaluation log, and who is suspended by it."""
-    experts, pol = _experts(registry), _policy(policy)
-    result = expert_scores(experts, _evaluations(log, no_verify), pol)
+    """Each expert's performance score as of --as-of (default today): the evaluations that counted, their
+    weights after ageing, and who is suspended."""
+    if record and not by:
+        fail("--record needs --by (who records the suspensions)")
+    on = day(as_of) or dt.date.today()
+    experts, pol = _experts(registry), _policy(policy, on)
+    records = _Records(log, no_verify, write=record)
+    result = records.scores(experts, pol, on)
     if format is Format.json:
         print_json([s.model_dump(mode="json") for s in result.values()])
-        return
-    lines = []
-    for s in result.values():
-        mean = f"{s.mean:.2f}" if s.mean is not None else "—"
-        state = f"暂停：{s.reason}" if s.suspended else ("" if s.counts else "评价不足，按先验")
-        lines.append(f"{s.expert_id:<9} 评价 {s.evaluations:>2}  均值 {mean:>5}  得分 {s.score:.2f}  {state}")
-    out.print(Text("\n".join(lines)))
+    else:
+        lines = [f"专家使用办法：{pol.bureau} {pol.version}；评价半衰期 {pol.scoring.half_life_days or '—'} 天；"
+                 f"截至 {on}"]
+        for s in result.values():
+            mean = f"{s.mean:.2f}" if s.mean is not None else "—"
+            state = f"暂停：{s.reason}" if s.suspended else ("" if s.counts else "评价不足，按先验")
+            lines.append(f"{s.expert_id:<9} 评价 {s.evaluations:>2}  均值 {mean:>5}  得分 {s.score:.2f}  {state}")
+            for x in s.counted:
+                parts = " ".join(f"{k}={v:g}" for k, v in x.parts.items())
+                lines.append(f"    {x.case_id} {x.case_date}  {x.score:.2f} × 权重 {x.weight:.3f}（{x.age_days} 天）"
+                             f"  {parts}")
+        out.print(Text("\n".join(lines)))
+    if record and by:
+        _record_suspensions(records, result, pol, on, by)
+
+
+@experts_app.command("reinstate")
+@handled
+def reinstate(
+    expert: Annotated[str, typer.Option("--expert", help="expert id")],
+    by: Annotated[str, typer.Option("--by", help="who records it")],
+    registry: RegistryOption = None,
+    policy: PolicyOption = None,
+    log: LogOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Lift a suspension on record: after the policy's period, or once a new evaluation has lifted the score."""
+    on = day(as_of) or dt.date.today()
+    experts, pol = _experts(registry), _policy(policy, on)
+    if expert not in {e.id for e in experts}:
+        fail(_unknown_expert(expert, [e.id for e in experts]))
+    records = _Records(log, False, write=True)
+    score = records.scores(experts, pol, on)[expert]
+    refusal = reinstatement_refusal(score, pol, on, records.evaluations)
+    if refusal is not None:
+        fail(f"not reinstated: {refusal}")
+    since = score.suspended_since
+    reason = (f"{pol.scoring.reinstate_after_days} days since the suspension of {since}"
+              if pol.scoring.reinstate_after_days is not None and since is not None
+              and (on - since).days >= pol.scoring.reinstate_after_days
+              else f"a new evaluation brought the score to {score.score:.2f}")
+    event = records.registry.record_status("reinstatement", expert, on, reason, pol, by)
+    out.print(f"recorded seq {event.seq}: reinstatement of {expert} on {on} ({reason})", highlight=False)
+
+
+@experts_app.command("outcomes")
+@handled
+def outcomes(
+    file: Annotated[Path, typer.Option("--file", help="YAML with findings: [...] and/or outcomes: [...]")],
+    log: LogOption = None,
+) -> None:
+    """Record what experts found on cases and whether enforcement confirmed it (all of the file, or nothing)."""
+    model, _ = load_model(OutcomeFile, file)
+    registry = RegistryLog(log)
+    events = registry.record_outcomes(model.findings, model.outcomes)
+    for e in events:
+        out.print(f"recorded seq {e.seq}: {e.kind} {e.payload['finding_id']}", highlight=False)
 
 
 @experts_app.command("verify-log")

@@ -11,7 +11,8 @@ from ..engine._facts import FactCatalogFile
 from ..engine._rule_files import RulebookFile, RuleFile
 from ..engine._tables import TableFile
 from ..experts._evaluation_log import EvaluationFile
-from ..experts._registry import CaseFile, ExpertFile, HistoryFile, Policy
+from ..experts._records import OutcomeFile
+from ..experts._registry import CaseFile, ExpertFile, HistoryFile, PolicyFile
 from ..fieldwork._campaign import CampaignFile
 from ..fieldwork._plan import PlanFile
 from ..law._catalog import LawDocument
@@ -24,12 +25,13 @@ FORMATS: dict[str, type[BaseModel]] = {
     "table": TableFile,
     "enterprise": EnterpriseFile,
     "experts": ExpertFile,
-    "policy": Policy,
+    "policy": PolicyFile,
     "cases": CaseFile,
     "history": HistoryFile,
     "evaluations": EvaluationFile,
     "campaign": CampaignFile,
     "plan": PlanFile,
+    "outcomes": OutcomeFile,
 }
 
 

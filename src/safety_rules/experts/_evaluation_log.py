@@ -65,6 +65,9 @@ index_table = Table(
     Index("ix_expert_evaluation_index_case_expert", "case_id", "expert_id"),
 )
 
+# The expert room's read tables (made by its revisions; the last two kept by ``_records``).
+READ_TABLES = [index_table.name, "expert_assignment_index", "expert_finding_index"]
+
 # Ids keep the previous schema's limits, and case and expert ids go into VARCHAR columns of
 # the read table: PostgreSQL refuses a longer value or a NUL where SQLite keeps it, so both
 # are refused here, before any database sees them, with the same message.
@@ -272,5 +275,5 @@ class EvaluationLog:
 
     def grant_postgres_roles(self, app_role: str, reader_role: str | None = None) -> list[str]:
         """The store's role setup (:func:`postgres_grants`), with this room's read table."""
-        return self.store.grant_postgres_roles(app_role, reader_role, read_write_tables=[index_table.name])
+        return self.store.grant_postgres_roles(app_role, reader_role, read_write_tables=READ_TABLES)
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..shared._errors import Problem, did_you_mean
+from ..shared._errors import NotFoundError, Problem, did_you_mean
 from ..shared._validation import load_model, schema_error
 
 EXPERT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -125,7 +125,25 @@ class Recusal(_Strict):
 
 class Workload(_Strict):
     case_days: int = Field(ge=1, description="a case occupies its experts for this many days from its date")
-    max_concurrent_cases: int = Field(ge=1, description="cap for every expert; an expert's own lower cap wins")
+    max_concurrent_cases: int = Field(ge=1, description="cap on the cases an expert holds on any one day; an "
+                                      "expert's own lower cap wins")
+
+
+class PartWeights(_Strict):
+    """How much each part of an evaluation weighs in its score (relative weights; 0 leaves a part out)."""
+
+    timeliness: float = Field(default=1, ge=0)
+    quality: float = Field(default=1, ge=0, description="quality of the opinion")
+    adopted: float = Field(default=1, ge=0, description="the advice was adopted")
+    eliminated: float = Field(default=1, ge=0, description="the hazard was found eliminated at re-inspection")
+    confirmed: float = Field(default=1, ge=0, description="share of the expert's findings that the enforcement "
+                             "outcome confirmed (re-inspection or penalty decision)")
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> PartWeights:
+        if not any((self.timeliness, self.quality, self.adopted, self.eliminated, self.confirmed)):
+            raise ValueError("at least one part needs a weight above 0")
+        return self
 
 
 class Scoring(_Strict):
@@ -136,17 +154,33 @@ class Scoring(_Strict):
     min_evaluations: int = Field(ge=0, description="evaluations needed before the score counts")
     suspend_below: float = Field(ge=1, le=5, description="a counted score below this suspends the expert "
                                  "from matching")
+    parts: PartWeights = Field(default_factory=PartWeights, description="weight of each part of an evaluation")
+    half_life_days: int | None = Field(default=None, ge=1, description="an evaluation's weight halves every this "
+                                       "many days after its case date; omitted: evaluations never age")
+    reinstate_after_days: int | None = Field(default=None, ge=1, description="a suspended expert may be "
+                                             "reinstated this many days after the suspension; omitted: only a "
+                                             "new evaluation that lifts the score can")
+
+
+class Qualifications(_Strict):
+    remind_days: int = Field(ge=0, description="remind this many days before a qualification of an assigned "
+                             "expert expires (before the case's days are over)")
 
 
 class Policy(_Strict):
-    """``experts/policy.yaml``: the bureau's rules for using experts."""
+    """One version of the bureau's rules for using experts (``experts/policy.yaml`` holds every version)."""
 
+    bureau: str = Field(default="", description="the bureau whose rules these are")
+    version: str = Field(default="unversioned", description="the version's name, as the bureau cites it")
+    effective_from: dt.date | None = Field(default=None, description="first day in force")
+    effective_to: dt.date | None = Field(default=None, description="last day in force; open if omitted")
     experts_per_case: dict[Difficulty, int]
     min_level: dict[Difficulty, int] = Field(default_factory=dict, description="lowest industry level "
                                              "accepted, by difficulty")
     recusal: Recusal
     workload: Workload
     scoring: Scoring
+    qualifications: Qualifications | None = Field(default=None, description="omitted: no reminders")
     candidates_per_case: int = Field(default=8, ge=1, description="candidates kept per case before "
                                      "optimising; the result is verified optimal over all candidates")
 
@@ -155,7 +189,41 @@ class Policy(_Strict):
         missing = {"routine", "difficult", "major"} - set(self.experts_per_case)
         if missing:
             raise ValueError(f"experts_per_case needs a number for {sorted(missing)}")
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            raise ValueError(f"effective_to ({self.effective_to}) is before effective_from ({self.effective_from})")
         return self
+
+    def in_force(self, day: dt.date) -> bool:
+        return ((self.effective_from is None or self.effective_from <= day)
+                and (self.effective_to is None or day <= self.effective_to))
+
+    def label(self) -> str:
+        span = f"{self.effective_from or '…'}..{self.effective_to or ''}"
+        return f"{self.bureau} {self.version} ({span})".strip()
+
+
+class PolicyFile(_Strict):
+    """``experts/policy.yaml``: a bureau's versions of its rules for using experts, each with effective dates."""
+
+    bureau: str = Field(min_length=1)
+    versions: list[Policy] = Field(min_length=1, description="each with version and effective_from (and "
+                                   "effective_to once a later version replaces it); the bureau is named above")
+
+
+class PolicyBook:
+    """Every version of one bureau's policy; :meth:`in_force` picks the one for a day."""
+
+    def __init__(self, bureau: str, versions: Sequence[Policy], path: str | Path | None = None) -> None:
+        self.bureau, self.versions, self.path = bureau, sorted(versions, key=lambda v: v.effective_from or
+                                                                dt.date.min), path
+
+    def in_force(self, day: dt.date) -> Policy:
+        for v in self.versions:
+            if v.in_force(day):
+                return v
+        listed = "; ".join(v.label() for v in self.versions)
+        raise NotFoundError(f"no version of {self.bureau}'s expert policy is in force on {day} (versions: {listed})",
+                            path=self.path)
 
 
 class Case(_Strict):
@@ -221,8 +289,41 @@ def load_experts(path: str | Path, industries: set[str] | None = None) -> list[E
     return sorted(data.experts, key=lambda e: e.id)
 
 
-def load_policy(path: str | Path) -> Policy:
-    return load_model(Policy, path)[0]
+def load_policies(path: str | Path) -> PolicyBook:
+    """Every version of a policy file; versions need distinct names and effective dates that do not overlap."""
+    data, raw = load_model(PolicyFile, path)
+    lines = getattr(raw["versions"], "item_lines", [None] * len(data.versions))
+    versions = [v.model_copy(update={"bureau": data.bureau}) for v in data.versions]
+    problems: list[Problem] = []
+    for i, (v, given) in enumerate(zip(versions, data.versions, strict=True)):
+        if given.bureau:
+            problems.append(Problem(f"version {v.version!r} names a bureau ({given.bureau!r}); the bureau is named "
+                                    "once, at the top of the file", path=str(path), line=lines[i], code="SchemaError"))
+        if v.version == "unversioned" or v.effective_from is None:
+            problems.append(Problem(f"version {i + 1} needs 'version' and 'effective_from'", path=str(path),
+                                    line=lines[i], code="SchemaError"))
+        for other in versions[:i]:
+            if other.version == v.version:
+                problems.append(Problem(f"version {v.version!r} is listed twice", path=str(path), line=lines[i],
+                                        code="SchemaError"))
+            elif _overlap(other, v):
+                problems.append(Problem(f"version {v.version!r} ({v.label()}) overlaps version {other.version!r} "
+                                        f"({other.label()}); give the earlier one an effective_to", path=str(path),
+                                        line=lines[i], code="SchemaError"))
+    if problems:
+        raise schema_error(problems, path)
+    return PolicyBook(data.bureau, versions, path)
+
+
+def _overlap(a: Policy, b: Policy) -> bool:
+    start = max(a.effective_from or dt.date.min, b.effective_from or dt.date.min)
+    end = min(a.effective_to or dt.date.max, b.effective_to or dt.date.max)
+    return start <= end
+
+
+def load_policy(path: str | Path, on: dt.date | None = None) -> Policy:
+    """The version of a policy file in force on ``on`` (default: today)."""
+    return load_policies(path).in_force(on or dt.date.today())
 
 
 def load_cases(path: str | Path, industries: set[str] | None = None) -> list[Case]:

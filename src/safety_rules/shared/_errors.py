@@ -31,9 +31,13 @@ can print each one as ``path:line: rule-id: message``.
         │                           a database error, a missing HMAC key
         ├── LogIntegrityError       the store does not verify: an event altered, removed or
         │                           reordered, a checkpoint or HMAC that does not match
-        └── EvaluationLogError      an evaluation the expert log refuses: a (case, expert)
-                                    already evaluated, a correction of an unknown or already
-                                    corrected record
+        ├── EvaluationLogError      an evaluation the expert log refuses: a (case, expert)
+        │                           already evaluated, a correction of an unknown or already
+        │                           corrected record
+        └── RegistryLogError        an assignment, withdrawal, finding, outcome, suspension or
+                                    reinstatement the expert registry refuses: an expert already
+                                    on the case, an assignment already withdrawn, an outcome
+                                    given twice, a reinstatement before its time
 
 Messages are English; Chinese appears only where it quotes data (labels, titles,
 citations).
@@ -188,6 +192,10 @@ class LogIntegrityError(EventStoreError):
 
 class EvaluationLogError(EventStoreError):
     """An evaluation the expert evaluation log refuses to record."""
+
+
+class RegistryLogError(EventStoreError):
+    """A record of the expert registry (assignment, outcome, status) that its streams refuse."""
 
 
 class RulebookError(SafetyRulesError):
