@@ -332,6 +332,13 @@ def test_check_warns_on_a_major_hazard_without_the_earlier_duty(rules_copy: Path
     assert "dust.zone20-electrics" not in warned  # it has its 68号令 and 2014 duty versions
     assert "metallurgy.principals-assessed" not in warned  # it has its 2014 duty version
 
+    # the standards team's stated reason silences it for that lineage only
+    late = rules_copy / "dust" / "late-start.yaml"
+    late.write_text(late.read_text(encoding="utf-8").replace(
+        "versions:\n", "before_first_version: 此前未见同类强制性规定\nversions:\n", 1), encoding="utf-8")
+    report = check_rulebook(rules_copy)
+    assert not [w for w in report.warnings if w.rule_id == "dust.late-start" and "'violation' version" in w.message]
+
 
 def test_check_warns_on_a_date_far_in_the_future(rules_copy: Path) -> None:
     target = rules_copy / "ammonia" / "quick-freezer-room.yaml"

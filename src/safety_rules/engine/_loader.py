@@ -685,7 +685,8 @@ def _check_duties_before_criteria(lineages: Mapping[str, LoadedLineage], law: La
     """A 判定标准 item classifies conduct that already broke a duty: warn when a lineage starts
     with a major-hazard version although the duty it cites was in force earlier."""
     for lid, lineage in lineages.items():
-        if not lineage.versions or lineage.spec.replaces:
+        # A stated reason is a decision of the standards team, not an oversight.
+        if not lineage.versions or lineage.spec.replaces or lineage.spec.before_first_version:
             continue
         first = lineage.versions[0]
         if first.spec.severity != "major_hazard":
@@ -703,7 +704,7 @@ def _check_duties_before_criteria(lineages: Mapping[str, LoadedLineage], law: La
             problems.append(Problem(
                 f"starts as a major hazard on {first.window.start}, but its duty {c.document}/{c.provision} was in "
                 f"force from {day}: add a 'violation' version from {day} citing that duty and its penalty "
-                f"(or say in the lineage note why the conduct was lawful before)", path=lineage.path,
+                f"(or say in 'before_first_version' why the earlier conduct cannot be confirmed unlawful)", path=lineage.path,
                 line=first.line, rule_id=lid, level="warning"))
 
 

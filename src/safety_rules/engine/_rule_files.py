@@ -132,6 +132,10 @@ class RuleFile(_Strict):
     replaces: list[str] = Field(default_factory=list)
     replaced_by: list[str] = Field(default_factory=list)
     versions: list[RuleVersion] = Field(min_length=1)
+    before_first_version: str | None = Field(
+        default=None, min_length=1,
+        description="为什么首个版本生效前不设违法版本（此前的做法不能确认违法的理由）；"
+                    "写明后 check 不再提示补设此前依据上位义务的版本")
     note: str | None = None
 
     @field_validator("id")
