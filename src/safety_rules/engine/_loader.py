@@ -704,8 +704,8 @@ def _check_duties_before_criteria(lineages: Mapping[str, LoadedLineage], law: La
             problems.append(Problem(
                 f"starts as a major hazard on {first.window.start}, but its duty {c.document}/{c.provision} was in "
                 f"force from {day}: add a 'violation' version from {day} citing that duty and its penalty "
-                f"(or say in 'before_first_version' why the earlier conduct cannot be confirmed unlawful)", path=lineage.path,
-                line=first.line, rule_id=lid, level="warning"))
+                f"(or say in 'before_first_version' why the earlier conduct cannot be confirmed unlawful)",
+                path=lineage.path, line=first.line, rule_id=lid, level="warning"))
 
 
 def _check_lineage_graph(lineages: Mapping[str, LoadedLineage], problems: list[Problem]) -> None:
