@@ -20,6 +20,9 @@ demo: $(STAMP)
 	$(BIN)/safety-rules coverage
 	$(BIN)/safety-rules assess examples/enterprises/*.yaml --as-of 2017-09-05
 	$(BIN)/safety-rules assess examples/enterprises/*.yaml --as-of 2024-06-01
+	@echo "== the same mine on the last day of 98号 and the first of 88号 (key personnel becomes a major hazard)"
+	$(BIN)/safety-rules assess examples/enterprises/linyi-underground-iron-mine.yaml --as-of 2022-08-31 --format markdown
+	$(BIN)/safety-rules assess examples/enterprises/linyi-underground-iron-mine.yaml --as-of 2022-09-01 --format markdown
 	$(BIN)/safety-rules questions examples/enterprises/linyi-ammonia-cold-store.yaml --as-of 2024-06-01
 	$(BIN)/safety-rules explain ammonia.quick-freezer-room --as-of 2022-01-01
 	@rm -f var/demo-evaluations.sqlite3*
