@@ -23,6 +23,9 @@ demo: $(STAMP)
 	@echo "== the same mine on the last day of 98号 and the first of 88号 (key personnel becomes a major hazard)"
 	$(BIN)/safety-rules assess examples/enterprises/linyi-underground-iron-mine.yaml --as-of 2022-08-31 --format markdown
 	$(BIN)/safety-rules assess examples/enterprises/linyi-underground-iron-mine.yaml --as-of 2022-09-01 --format markdown
+	@echo "== a hazardous-chemicals warehouse the day before and the day 危险化学品安全法 takes effect"
+	$(BIN)/safety-rules assess examples/enterprises/linyi-hazchem-warehouse.yaml --as-of 2026-04-30
+	$(BIN)/safety-rules assess examples/enterprises/linyi-hazchem-warehouse.yaml --as-of 2026-05-01
 	$(BIN)/safety-rules questions examples/enterprises/linyi-ammonia-cold-store.yaml --as-of 2024-06-01
 	$(BIN)/safety-rules explain ammonia.quick-freezer-room --as-of 2022-01-01
 	@rm -f var/demo-evaluations.sqlite3*
