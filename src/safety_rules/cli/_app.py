@@ -249,4 +249,4 @@ def main() -> None:
     app()
 
 
-from . import _experts, _fieldwork  # noqa: E402,F401  - add the `experts` and `plan` commands to `app`
+from . import _checklist, _experts, _fieldwork  # noqa: E402,F401  - add the `checklist`, `experts` and `plan` commands

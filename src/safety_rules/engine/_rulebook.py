@@ -178,6 +178,12 @@ class Rulebook:
     def derived_order(self) -> list[str]:
         return list(self._derived_order)
 
+    @property
+    def part_conditions(self) -> Mapping[tuple[str, str, str], Expr]:
+        """(document, edition, part) → the parsed condition narrowing that part of a 判定标准
+        within its industries (the parts that have one)."""
+        return self._part_conditions
+
     # ------------------------------------------------------------------ facts
     def check_facts(self, raw: Mapping[Any, Any], *, source: str = "<facts>") -> CheckedFacts:
         """Validate raw fact values against the catalog; raise :class:`FactError` listing all problems."""

@@ -15,6 +15,9 @@ can print each one as ``path:line: rule-id: message``.
     │   │                           an undeclared fact, a type or unit mismatch
     │   ├── FactError               enterprise facts: unknown fact, wrong type, value outside
     │   │                           an enum, bad record field
+    │   ├── WorkbookError           a filled checklist workbook that cannot be read back: not a
+    │   │                           checklist, a cell whose answer does not fit the fact catalog
+    │   │                           (``.problems`` names every bad cell by sheet and cell)
     │   └── EventValueError         an event the store will not write because some database
     │                               would refuse or alter it: stream or kind too long or with
     │                               characters outside the allowed set, a payload that is not
@@ -164,6 +167,10 @@ class ExpressionError(InputError):
 
 class FactError(InputError):
     """Enterprise facts that do not fit the fact catalog."""
+
+
+class WorkbookError(InputError):
+    """A filled checklist workbook that cannot be read back into an enterprise file."""
 
 
 class NotFoundError(SafetyRulesError):
