@@ -36,6 +36,11 @@ from .experts._registry import (
 )
 from .experts._scores import CountedEvaluation, ExpertScore, expert_scores
 from .fieldwork._campaign import Campaign, load_campaign
+from .fieldwork._checklist import Checklist, build_checklist
+from .fieldwork._checklist_html import checklist_html
+from .fieldwork._checklist_import import read_checklist_workbook
+from .fieldwork._checklist_text import checklist_markdown, checklist_yaml
+from .fieldwork._checklist_xlsx import checklist_workbook
 from .fieldwork._ics import plan_calendar
 from .fieldwork._plan import Explanation, Plan, PlanCheck, PlanFile, TeamDay, Violation, Visit
 from .fieldwork._plan_check import check_plan, load_plan
@@ -57,6 +62,7 @@ from .shared._errors import (
     RulebookError,
     SafetyRulesError,
     SchemaError,
+    WorkbookError,
     YamlError,
 )
 from .shared._events import (
@@ -79,6 +85,7 @@ __all__ = [
     "Case",
     "CaseResult",
     "CheckReport",
+    "Checklist",
     "CountedEvaluation",
     "Counts",
     "CoverageReport",
@@ -141,9 +148,15 @@ __all__ = [
     "Violation",
     "Visit",
     "Withdrawal",
+    "WorkbookError",
     "YamlError",
+    "build_checklist",
     "check_plan",
     "check_rulebook",
+    "checklist_html",
+    "checklist_markdown",
+    "checklist_workbook",
+    "checklist_yaml",
     "expert_scores",
     "load_campaign",
     "load_cases",
@@ -157,4 +170,5 @@ __all__ = [
     "plan_calendar",
     "plan_campaign",
     "postgres_grants",
+    "read_checklist_workbook",
 ]

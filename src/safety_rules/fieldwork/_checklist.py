@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -477,7 +477,7 @@ class _Builder:
                     seen.add(node.id)
                     visit(self.book.derived[node.id])
                 elif isinstance(node, Compare):
-                    shown = self.threshold(node)
+                    shown = threshold(node, self.book.derived)
                     if shown is not None and shown[1] not in found.setdefault(shown[0], []):
                         found[shown[0]].append(shown[1])
 
@@ -486,36 +486,38 @@ class _Builder:
                 visit(expr)
         return found
 
-    def threshold(self, node: Compare) -> tuple[tuple[str, str | None], str] | None:
-        left, op, right = node.left, node.op, node.right
-        if isinstance(left, Const) and op in _FLIPPED:
-            left, right, op = right, left, _FLIPPED[op]  # type: ignore[assignment]
-        if not isinstance(right, Const) or right.type.kind not in ("number", "list"):
-            return None
-        if right.type.kind == "list" and left.type.kind != "number":
-            return None  # an enum's values are the answer's choices already
-        prefix, unit = "", left.type.unit
-        key: tuple[str, str | None]
-        if isinstance(left, FactRef) and left.id not in self.book.derived:
-            key = (left.id, None)
-        elif isinstance(left, FieldRef):
-            key = (left.source, left.name)
-        elif isinstance(left, Call) and left.func == "len" and isinstance(left.args[0], FactRef):
-            key, prefix, unit = (left.args[0].id, None), "数量 ", None
-        elif isinstance(left, Aggregate) and left.func == "count":
-            key, prefix, unit = (left.source.id, None), "符合条件的数量 ", None
-        else:
-            return None
-        values = right.value if isinstance(right.value, tuple) else (right.value,)
-        shown = ", ".join(_number(v) for v in values)
-        if right.type.kind == "list":
-            shown = "{" + shown + "}"
-        text = f"{prefix}{_SYMBOLS[op]} {shown}"
-        if unit_label(unit):
-            text += f" {unit_label(unit)}"
-        if op in _BOUNDARY:
-            text += f"（{_BOUNDARY[op]}）"
-        return key, text
+def threshold(node: Compare, derived: Collection[str] = ()) -> tuple[tuple[str, str | None], str] | None:
+    """A comparison of an observed fact, a record field or a count with a constant, as an inspector
+    reads it: ((fact, field or None), "≥ 200 m（含本数）"); ``None`` for any other comparison."""
+    left, op, right = node.left, node.op, node.right
+    if isinstance(left, Const) and op in _FLIPPED:
+        left, right, op = right, left, _FLIPPED[op]  # type: ignore[assignment]
+    if not isinstance(right, Const) or right.type.kind not in ("number", "list"):
+        return None
+    if right.type.kind == "list" and left.type.kind != "number":
+        return None  # an enum's values are the answer's choices already
+    prefix, unit = "", left.type.unit
+    key: tuple[str, str | None]
+    if isinstance(left, FactRef) and left.id not in derived:
+        key = (left.id, None)
+    elif isinstance(left, FieldRef):
+        key = (left.source, left.name)
+    elif isinstance(left, Call) and left.func == "len" and isinstance(left.args[0], FactRef):
+        key, prefix, unit = (left.args[0].id, None), "数量 ", None
+    elif isinstance(left, Aggregate) and left.func == "count":
+        key, prefix, unit = (left.source.id, None), "符合条件的数量 ", None
+    else:
+        return None
+    values = right.value if isinstance(right.value, tuple) else (right.value,)
+    shown = ", ".join(_number(v) for v in values)
+    if right.type.kind == "list":
+        shown = "{" + shown + "}"
+    text = f"{prefix}{_SYMBOLS[op]} {shown}"
+    if unit_label(unit):
+        text += f" {unit_label(unit)}"
+    if op in _BOUNDARY:
+        text += f"（{_BOUNDARY[op]}）"
+    return key, text
 
 
 def _field(name: str, spec: FieldSpec, thresholds: list[str]) -> ChecklistField:
