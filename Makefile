@@ -36,6 +36,7 @@ demo: $(STAMP)
 	$(BIN)/safety-rules experts assignments --log $(DEMO_LOG)
 	$(BIN)/safety-rules experts verify-log --log $(DEMO_LOG)
 	$(BIN)/safety-rules plan examples/campaigns/linyi-2017-09.yaml --ics var/linyi-2017-09.ics
+	$(BIN)/safety-rules checklist --industry dust --as-of 2024-06-01 --region 371302 -f xlsx -o var/checklist-dust.xlsx
 
 test: $(STAMP) lint
 	$(BIN)/safety-rules check rules/
