@@ -377,8 +377,7 @@ class _Builder:
 
         applicability = [f for e in conditions for f in self.observed(e)]
         counter = [0]
-        first = self.entries(applicability, "1", counter, thresholds, major)
-        assert all(isinstance(q, ChecklistQuestion) for q in first)
+        first = self.entries(applicability, "1", counter, thresholds, major)  # nothing is asked before
 
         items: dict[tuple[str, str], list[LoadedVersion]] = {}
         for v in versions:

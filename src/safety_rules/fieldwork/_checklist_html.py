@@ -8,6 +8,7 @@ repeated on every page it runs over.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -50,6 +51,7 @@ td.no { width: 3.2em; white-space: nowrap; }
 td.limits { width: 22%; font-size: 9pt; }
 td.answer { width: 24%; }
 td.answer .line { display: inline-block; min-width: 6em; border-bottom: 1px solid #000; }
+.records th { min-width: 3em; }
 tr.ref td { color: #555; font-style: italic; }
 tr.sub td { font-weight: bold; background: #fafafa; }
 .manual { color: #b00000; font-weight: bold; }
@@ -68,7 +70,7 @@ def checklist_html(c: Checklist) -> str:
         f"<p>{escape(c.intro)}</p>",
         _header(c),
         *(f'<p class="note">注意：{escape(note)}</p>' for note in c.notes),
-        _group(c.applicability_number, c.APPLICABILITY, list(c.applicability), css="group"),
+        _group(c.applicability_number, c.APPLICABILITY, c.applicability),
         "</section>",
     ]
     industry = None
@@ -83,7 +85,7 @@ def checklist_html(c: Checklist) -> str:
     if industry is not None:
         out.append("</section>")
     if c.recorded:
-        out += ['<section class="part">', _group(c.recorded_number, c.RECORDED, list(c.recorded), css="group"),
+        out += ['<section class="part">', _group(c.recorded_number, c.RECORDED, c.recorded),
                 "</section>"]
     out += ['<section class="part">', f'<h2 class="part-title">{c.manual_number} {escape(c.MANUAL_TITLE)}</h2>']
     if not c.manual:
@@ -127,7 +129,7 @@ def _answer(q: ChecklistQuestion) -> str:
     return f'<span class="line"></span> {escape(unit)}'
 
 
-def _rows(entries: list[Entry] | tuple[Entry, ...], tables: list[ChecklistQuestion]) -> list[str]:
+def _rows(entries: Sequence[Entry], tables: list[ChecklistQuestion]) -> list[str]:
     out = []
     for entry in entries:
         if isinstance(entry, ChecklistReference):
@@ -158,7 +160,7 @@ def _records(q: ChecklistQuestion) -> str:
             f'<table class="records"><thead><tr><th>序号</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
 
 
-def _table(entries: list[Entry] | tuple[Entry, ...], extra: list[str] | None = None) -> str:
+def _table(entries: Sequence[Entry], extra: list[str] | None = None) -> str:
     tables: list[ChecklistQuestion] = []
     rows = [*(extra or []), *_rows(entries, tables)]
     if not rows:
@@ -168,8 +170,8 @@ def _table(entries: list[Entry] | tuple[Entry, ...], extra: list[str] | None = N
     return table + "".join(_records(q) for q in tables)
 
 
-def _group(number: str, title: str, questions: list[ChecklistQuestion], css: str) -> str:
-    return f'<div class="{css}"><h2>{number} {escape(title)}</h2>{_table(list(questions))}</div>'
+def _group(number: str, title: str, questions: Sequence[Entry]) -> str:
+    return f'<div class="group"><h2>{number} {escape(title)}</h2>{_table(questions)}</div>'
 
 
 def _area(area: ChecklistArea) -> str:

@@ -3,7 +3,7 @@ enterprise's facts written back as an enterprise file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import yaml
@@ -116,7 +116,7 @@ def _answer(q: ChecklistQuestion) -> str:
     return ""
 
 
-def _entries_md(entries: list[Entry] | tuple[Entry, ...], out: list[str], tables: list[ChecklistQuestion]) -> None:
+def _entries_md(entries: Sequence[Entry], out: list[str], tables: list[ChecklistQuestion]) -> None:
     for entry in entries:
         if isinstance(entry, ChecklistReference):
             out.append(f"| | {_cell(entry.label)}：见 {entry.number} | | |")
@@ -140,7 +140,7 @@ def _records_md(q: ChecklistQuestion, out: list[str]) -> None:
         out.append(f"| {i} | " + " | ".join("" for _ in q.fields) + " |")
 
 
-def _table(entries: list[Entry] | tuple[Entry, ...], out: list[str]) -> None:
+def _table(entries: Sequence[Entry], out: list[str]) -> None:
     if not entries:
         return
     tables: list[ChecklistQuestion] = []

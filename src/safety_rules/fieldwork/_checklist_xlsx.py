@@ -28,7 +28,6 @@ from ._checklist import (
     SEVERITY_LABELS,
     Checklist,
     ChecklistArea,
-    ChecklistField,
     ChecklistQuestion,
     ChecklistReference,
     Entry,
@@ -154,7 +153,7 @@ def _formula_number(value: float) -> str:
 def _set_answer(cell: Any, value: Any, kind: str) -> None:
     if value is None:
         return
-    if kind in ("bool",):
+    if kind == "bool":
         cell.value = answer_text(value, kind)
     elif kind == "date":
         cell.value = value
@@ -275,7 +274,7 @@ class _MainSheet:
         demands = "\n".join([*q.thresholds, field_hint(q)])
         if q.type == "records":
             sheet = self.records(q)
-            demands = f"在工作表“{sheet}”逐项列出；没有的填“{NONE}”"
+            demands = "\n".join([*q.thresholds, f"在工作表“{sheet}”逐项列出；没有的填“{NONE}”"])
         row = self.put(q.number, f"{star}{q.label}：{q.question}", demands, "", None, key=f"fact:{q.fact}")
         cell = self.ws.cell(row=row, column=ANSWER_COLUMN)
         cell.fill = _ANSWER
@@ -309,7 +308,8 @@ class _MainSheet:
             ws.cell(row=RECORD_KEY_ROW, column=column, value=f"field:{f.id}")
             letter = get_column_letter(column)
             ws.column_dimensions[letter].width = max(10, min(30, 2 * len(f.label) + 4))
-            _field_validation(validations, f, f"{letter}{rows.start}:{letter}{rows.stop - 1}")
+            validations.add(f"{letter}{rows.start}:{letter}{rows.stop - 1}", f.type, values=f.values, unit=f.unit,
+                            minimum=f.minimum, maximum=f.maximum)
             for i, record in enumerate(records):
                 cell = ws.cell(row=RECORD_FIRST_ROW + i, column=column)
                 _set_answer(cell, record.get(f.id), f.type)
@@ -322,10 +322,6 @@ class _MainSheet:
         ws.freeze_panes = f"B{RECORD_FIRST_ROW}"
         _page_setup(ws, "2:2")
         return name
-
-
-def _field_validation(validations: _Validations, f: ChecklistField, cells: str) -> None:
-    validations.add(cells, f.type, values=f.values, unit=f.unit, minimum=f.minimum, maximum=f.maximum)
 
 
 def _sheet_name(wanted: str, taken: list[str]) -> str:
