@@ -136,7 +136,8 @@ def test_thresholds_as_an_inspector_reads_them() -> None:
 def test_thresholds_come_from_the_rulebook_and_its_derived_facts(book: Rulebook) -> None:
     c = build_checklist(book, DAY, ["ammonia"])
     questions = {q.fact: q for q in c.questions()}
-    assert "> 9 人（不含本数）" in questions["ammonia_quick_freezer_room_workers"].thresholds
+    room_workers = next(f for f in questions["nh3_quick_freezers"].fields if f.id == "room_workers")
+    assert "> 9 人（不含本数）" in room_workers.thresholds
     # every comparison of an observed number with a constant in the rules in force shows up
     for rule_id in area_rules(c):
         version = book.version_on(rule_id, DAY)

@@ -181,7 +181,7 @@ class Rulebook:
     @property
     def part_conditions(self) -> Mapping[tuple[str, str, str], Expr]:
         """(document, edition, part) → the parsed condition narrowing that part of a 判定标准
-        within its industries (the parts that have one)."""
+        within its industries; (document, edition, "#" + provision) → one item's condition."""
         return self._part_conditions
 
     # ------------------------------------------------------------------ facts

@@ -319,15 +319,19 @@ class _Builder:
         return out
 
     def part_conditions(self) -> list[Expr]:
-        """Conditions narrowing the parts of the standards in force that concern these industries:
-        they decide which un-encoded items are listed, so they are applicability questions too."""
+        """Conditions narrowing the parts (or single items) of the standards in force that concern
+        these industries: they decide which un-encoded items are listed, so they are applicability
+        questions too."""
         found = []
         for (document, edition, part_id), condition in self.book.part_conditions.items():
             in_force = self.book.law.edition_on(document, self.as_of)
             if in_force is None or in_force.id != edition:
                 continue
-            part = next(p for p in in_force.parts if p.id == part_id)
-            if set(part.industries) & set(self.assessed):
+            if part_id.startswith("#"):  # one item's condition: it belongs to the item's part
+                where = self.book.law.documents[document].provisions[part_id[1:]].editions[edition]
+                part_id = where.part or ""
+            industries = next((p.industries for p in in_force.parts if p.id == part_id), [])
+            if set(industries) & set(self.assessed):
                 found.append(condition)
         return found
 
