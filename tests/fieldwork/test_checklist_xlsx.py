@@ -97,6 +97,24 @@ def test_filled_blank_workbook_reads_back_to_the_same_assessment(book: Rulebook,
 
 
 @pytest.mark.parametrize("path", ENTERPRISES, ids=lambda p: p.stem)
+def test_validations_accept_every_number_the_example_enterprises_hold(book: Rulebook, path: Path) -> None:
+    """Excel refuses what a validation does not allow: a slope ratio of 2.8 in a whole-number
+    cell could not be typed on site."""
+    enterprise = book.load_enterprise(path)
+    wb = load_workbook(io.BytesIO(checklist_workbook(build_checklist(book, DAY, enterprise=enterprise))))
+    for ws in wb.worksheets:
+        found = validations(ws)
+        for row in ws.iter_rows():
+            for cell in row:
+                dv = found.get(cell.coordinate)
+                if dv is None or dv.type not in ("whole", "decimal") or cell.value is None:
+                    continue
+                assert isinstance(cell.value, int | float), (ws.title, cell.coordinate, cell.value)
+                assert float(dv.formula1) <= cell.value <= float(dv.formula2), (ws.title, cell.coordinate)
+                assert dv.type == "decimal" or float(cell.value).is_integer(), (ws.title, cell.coordinate, cell.value)
+
+
+@pytest.mark.parametrize("path", ENTERPRISES, ids=lambda p: p.stem)
 def test_prefilled_workbook_reads_back_whole(book: Rulebook, path: Path, tmp_path: Path) -> None:
     original = book.load_enterprise(path)
     c = build_checklist(book, DAY, enterprise=original)

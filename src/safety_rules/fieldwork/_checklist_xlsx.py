@@ -130,7 +130,9 @@ class _Validations:
             dv = self._get(("enum", values), type="list", formula1=self.lists.range(values),
                            error="请从下拉列表中选择", errorTitle="答案")
         elif kind == "number":
-            whole = unit in ("1", "person", "台")  # counts of people and things
+            # only people and things are surely counted: the catalog's plain "1" is a count as often as a
+            # ratio (a slope 1:n, a safety factor, a sum of q/Q), and a whole-number check would refuse those
+            whole = unit in ("person", "台")
             low = -1e15 if minimum is None else minimum
             high = 1e15 if maximum is None else maximum
             dv = self._get(("number", whole, low, high), type="whole" if whole else "decimal", operator="between",
