@@ -78,18 +78,18 @@ def _run_examples(book: Rulebook, lineage: LoadedLineage, report: CheckReport) -
             line = raw_examples.item_lines[ei]
 
             def problem(message: str, _line: int | None = line, _name: str = example.name,
-                        _version: str = version.spec.version) -> None:
+                        _version: str = version.spec.version, code: str = "SR401") -> None:
                 report.problems.append(Problem(f"version {_version}, example {_name!r}: {message}",
-                                               path=lineage.path, line=_line, rule_id=lineage.spec.id))
+                                               path=lineage.path, line=_line, rule_id=lineage.spec.id, code=code))
 
             facts, fact_problems = book.facts.validate(raw.get("facts") or {}, source=lineage.path)
             if fact_problems:
                 for p in fact_problems:
-                    problem(p.message, p.line)
+                    problem(p.message, p.line, code="SR403")
                 continue
             as_of: dt.date = example.as_of or version.window.start
             if not version.window.contains(as_of):
-                problem(f"as_of {as_of} is outside the version's window {version.window}")
+                problem(f"as_of {as_of} is outside the version's window {version.window}", code="SR404")
                 continue
             env = Environment(facts, as_of, book.derived, book.tables)
             try:
@@ -100,7 +100,7 @@ def _run_examples(book: Rulebook, lineage: LoadedLineage, report: CheckReport) -
                 continue
             if compiled != reference:
                 problem(f"internal error: compiled evaluator says {OUTCOME_NAMES[compiled]}, "
-                        f"reference interpreter says {OUTCOME_NAMES[reference]}")
+                        f"reference interpreter says {OUTCOME_NAMES[reference]}", code="SR405")
                 continue
             got = OUTCOME_NAMES[reference]
             if got != example.expect:
@@ -112,16 +112,16 @@ def _run_examples(book: Rulebook, lineage: LoadedLineage, report: CheckReport) -
                 reasons = [f"{r.text} = {r.value}" for o in decided for r in o.reasons]
                 if reasons:
                     detail += f"; decided by: {'; '.join(reasons)}"
-                problem(f"expected {example.expect}, got {got}{detail}")
+                problem(f"expected {example.expect}, got {got}{detail}", code="SR401")
                 continue
             if example.missing is not None:
                 missing = book._missing_facts(version, env)
                 if missing != sorted(example.missing):
-                    problem(f"expected missing facts {sorted(example.missing)}, got {missing}")
+                    problem(f"expected missing facts {sorted(example.missing)}, got {missing}", code="SR406")
                     continue
             if example.sub_items is not None:
                 held = book._finding_detail(version, env)[2]
                 if sorted(held) != sorted(example.sub_items):
-                    problem(f"expected sub-items {example.sub_items} to hold, got {held}")
+                    problem(f"expected sub-items {example.sub_items} to hold, got {held}", code="SR407")
                     continue
             report.examples_passed += 1

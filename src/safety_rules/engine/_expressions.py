@@ -286,6 +286,20 @@ class _Source:
         return self.lead + max(self.starts[index] - self.starts[self.line_offset], 0) + char_col
 
 
+_CODES_BY_WORDS = (  # problem codes (shared/_codes.py) by what the message says
+    ("unknown fact", "SR101"), ("unit mismatch", "SR102"), ("is not an allowed value", "SR104"),
+    ("has no field", "SR107"), ("unknown table", "SR108"), ("has no column", "SR108"),
+    ("not allowed", "SR105"), ("only the functions", "SR105"), ("unknown function", "SR105"),
+    ("cannot compare", "SR103"), ("needs a true/false", "SR103"), ("needs a number", "SR103"),
+    ("needs numbers", "SR103"), ("cannot be ordered", "SR103"), ("condition must be", "SR103"),
+    ("different allowed values", "SR103"), ("syntax error", "SR106"),
+)
+
+
+def _code_of(message: str) -> str:
+    return next((code for words, code in _CODES_BY_WORDS if words in message), "SR100")
+
+
 class _Parser:
     def __init__(self, source: _Source, facts: Mapping[str, Type], expression: str,
                  tables: Mapping[str, TableType] | None = None) -> None:
@@ -298,7 +312,7 @@ class _Parser:
 
     # -- errors
     def fail(self, node: ast.AST | None, message: str, *, fact: str | None = None,
-             suggestion: str | None = None) -> ExpressionError:
+             suggestion: str | None = None, code: str | None = None) -> ExpressionError:
         lineno = getattr(node, "lineno", None)
         col = getattr(node, "col_offset", None)
         line = offset = None
@@ -309,7 +323,8 @@ class _Parser:
             offset = self.source.offset(lineno, char_col)
             where = f" (at column {char_col + 1})"
         return ExpressionError(f"{message}{where}", line=line, fact=fact, suggestion=suggestion,
-                               expression=self.expression, offset=offset)
+                               expression=self.expression, offset=offset,
+                               code=code or _code_of(message))
 
     def segment(self, node: ast.AST) -> str:
         seg = self.source.segment(node)
@@ -659,7 +674,7 @@ def parse_expression(text: str, facts: Mapping[str, Type], *, expect: Type | Non
         line = exc.lineno - int(multiline) if exc.lineno else None
         offset = lines.offset(exc.lineno, max((exc.offset or 1) - 1, 0)) if exc.lineno else None
         raise ExpressionError(f"syntax error in condition: {exc.msg}", line=line, offset=offset,
-                              expression=source) from None
+                              expression=source, code="SR106") from None
     except (RecursionError, MemoryError, ValueError):
         # Python's own parser gives up on very deep nesting
         raise ExpressionError(f"the condition nests too deeply for the parser; the limit is {MAX_NESTING} "
@@ -671,7 +686,7 @@ def parse_expression(text: str, facts: Mapping[str, Type], *, expect: Type | Non
         if not ok:
             raise ExpressionError(
                 f"condition must be {expect.describe()}, got {expr.type.describe()}",
-                expression=text.strip())
+                expression=text.strip(), code="SR103")
     return expr
 
 

@@ -176,7 +176,7 @@ class FactCatalog:
                         _line: int | None = line) -> None:
                 if suggestion:
                     message += f" (did you mean {suggestion!r}?)"
-                problems.append(Problem(message, path=source, line=_line, fact=fact, code="FactError"))
+                problems.append(Problem(message, path=source, line=_line, fact=fact, code="SR701"))
 
             spec = self.specs.get(key) if isinstance(key, str) else None
             if spec is None:

@@ -124,20 +124,20 @@ def _expression_problem(exc: ExpressionError, raw: Any, key: str, path: str,
     line = raw.line_in_value(key, exc.context.get("offset")) if isinstance(raw, YamlMapping) else None
     located = exc.located(path=path, line=line, rule_id=rule_id)
     return Problem(f"{key}: {located.problem().message}", path=path, line=line, rule_id=rule_id,
-                   fact=exc.fact, code="ExpressionError")
+                   fact=exc.fact, code=located.problem().code)
 
 
 def load_parts(root: str | Path) -> tuple[Parts | None, list[Problem]]:
     root = Path(root)
     problems: list[Problem] = []
     if not root.is_dir():
-        return None, [Problem(f"rulebook directory {str(root)!r} does not exist", path=str(root))]
+        return None, [Problem(f"rulebook directory {str(root)!r} does not exist", path=str(root), code="SR003")]
 
     # -- rulebook.yaml
     rb_path = root / RULEBOOK_FILE
     if not rb_path.exists():
         return None, [Problem(f"missing {RULEBOOK_FILE}: every rulebook root needs one "
-                              "(name, version, industries)", path=str(rb_path))]
+                              "(name, version, industries)", path=str(rb_path), code="SR003")]
     raw_rulebook = _read(rb_path, problems)
     if raw_rulebook is UNREADABLE:
         return None, problems
@@ -155,9 +155,9 @@ def load_parts(root: str | Path) -> tuple[Parts | None, list[Problem]]:
             hint = did_you_mean(entry.name, expected_dirs)
             problems.append(Problem(
                 f"directory {entry.name!r} is not an industry listed in {RULEBOOK_FILE}"
-                + (f" (did you mean {hint!r}?)" if hint else ""), path=str(entry)))
+                + (f" (did you mean {hint!r}?)" if hint else ""), path=str(entry), code="SR004"))
         elif entry.is_file() and entry.name != RULEBOOK_FILE and entry.suffix in (".yaml", ".yml"):
-            problems.append(Problem("rule files belong in an industry directory", path=str(entry)))
+            problems.append(Problem("rule files belong in an industry directory", path=str(entry), code="SR004"))
 
     _check_industries(rulebook, rb_path, raw_rulebook, problems)
     tables = _load_tables(root / TABLES_DIR, problems)
@@ -203,17 +203,17 @@ def _check_industries(rulebook: RulebookFile, path: Path, raw: Any, problems: li
     for name, industry in rulebook.industries.items():
         if name in RESERVED_DIRS:
             problems.append(Problem(f"{name!r} is a reserved directory name, not an industry", path=str(path),
-                                    line=raw.get("industries", {}).key_lines.get(name)))
+                                    line=raw.get("industries", {}).key_lines.get(name), code="SR211"))
         for implied in industry.implies:
             if implied not in rulebook.industries:
                 hint = did_you_mean(implied, rulebook.industries)
                 problems.append(Problem(f"industry {name!r} implies unknown industry {implied!r}"
                                         + (f" (did you mean {hint!r}?)" if hint else ""), path=str(path),
-                                        line=raw.get("industries", {}).key_lines.get(name)))
+                                        line=raw.get("industries", {}).key_lines.get(name), code="SR211"))
             graph.add_edge(name, implied)
     for cycle in nx.simple_cycles(graph):
         problems.append(Problem("industries imply each other in a cycle: " + " -> ".join([*cycle, cycle[0]]),
-                                path=str(path), line=raw.key_lines.get("industries")))
+                                path=str(path), line=raw.key_lines.get("industries"), code="SR211"))
 
 
 def _check_measures(rulebook: RulebookFile, law: LawCatalog, path: Path, raw: Any,
@@ -223,12 +223,12 @@ def _check_measures(rulebook: RulebookFile, law: LawCatalog, path: Path, raw: An
         doc = law.documents.get(m.document)
         if doc is None:
             problems.append(Problem(f"major_hazard_measures: unknown document {m.document!r}", path=str(path),
-                                    line=line))
+                                    line=line, code="SR507"))
         elif m.provision not in doc.provisions:
             hint = did_you_mean(m.provision, doc.provisions)
             problems.append(Problem(f"major_hazard_measures: document {m.document!r} has no provision "
                                     f"{m.provision!r}" + (f" (did you mean {hint!r}?)" if hint else ""),
-                                    path=str(path), line=line))
+                                    path=str(path), line=line, code="SR507"))
 
 
 # --------------------------------------------------------------------- tables
@@ -303,7 +303,7 @@ def _load_tables(directory: Path, problems: list[Problem]) -> dict[str, Table]:
             continue
         if spec.id in tables:
             problems.append(Problem(f"table id {spec.id!r} is used twice", path=str(path),
-                                    line=raw.key_lines.get("id")))
+                                    line=raw.key_lines.get("id"), code="SR504"))
             continue
         raw_editions = raw["editions"]
         table, found = build_table(spec, str(path), raw_editions)
@@ -311,7 +311,7 @@ def _load_tables(directory: Path, problems: list[Problem]) -> dict[str, Table]:
         for message in overlaps_and_gaps(effective_windows([(e.effective_from, e.effective_to)
                                                             for e in spec.editions])):
             problems.append(Problem(f"editions of table {spec.id}: {message}", path=str(path),
-                                    line=raw_editions.line))
+                                    line=raw_editions.line, code="SR205"))
         tables[spec.id] = table
     return tables
 
@@ -325,7 +325,7 @@ def _load_facts(directory: Path, problems: list[Problem],
     where: dict[str, tuple[str, int | None]] = {}
     raw_of: dict[str, Any] = {}
     if not directory.is_dir():
-        problems.append(Problem(f"missing fact catalog directory {FACTS_DIR}/", path=str(directory)))
+        problems.append(Problem(f"missing fact catalog directory {FACTS_DIR}/", path=str(directory), code="SR003"))
     else:
         for path in _yaml_files(directory):
             raw = _read(path, problems)
@@ -339,13 +339,13 @@ def _load_facts(directory: Path, problems: list[Problem],
                 line = raw["facts"].key_lines.get(fid)
                 bad = fact_id_problem(fid)
                 if bad:
-                    problems.append(Problem(bad, path=str(path), line=line, fact=fid))
+                    problems.append(Problem(bad, path=str(path), line=line, fact=fid, code="SR502"))
                     continue
                 if fid in specs:
                     first_path, first_line = where[fid]
                     problems.append(Problem(f"fact {fid!r} is declared twice (first in "
                                             f"{first_path}:{first_line})", path=str(path), line=line,
-                                            fact=fid))
+                                            fact=fid, code="SR501"))
                     continue
                 specs[fid] = spec
                 where[fid] = (str(path), line)
@@ -376,7 +376,7 @@ def _load_facts(directory: Path, problems: list[Problem],
         fid = min(cycle)
         fpath, line = where[fid]
         problems.append(Problem("derived facts form a cycle: " + " -> ".join([*cycle, cycle[0]]),
-                                path=fpath, line=line, fact=fid))
+                                path=fpath, line=line, fact=fid, code="SR503"))
     if cycles:
         broken = {f for c in cycles for f in c}
         derived = {k: v for k, v in derived.items() if k not in broken}
@@ -391,7 +391,7 @@ def _load_facts(directory: Path, problems: list[Problem],
 def _load_law(directory: Path, rulebook: RulebookFile, problems: list[Problem]) -> LawCatalog:
     documents: dict[str, LawDocument] = {}
     if not directory.is_dir():
-        problems.append(Problem(f"missing law catalog directory {LAW_DIR}/", path=str(directory)))
+        problems.append(Problem(f"missing law catalog directory {LAW_DIR}/", path=str(directory), code="SR003"))
         return LawCatalog({})
     for path in _yaml_files(directory):
         raw = _read(path, problems)
@@ -403,14 +403,14 @@ def _load_law(directory: Path, rulebook: RulebookFile, problems: list[Problem]) 
             continue
         if doc.id in documents:
             problems.append(Problem(f"document id {doc.id!r} is used twice", path=str(path),
-                                    line=raw.key_lines.get("id")))
+                                    line=raw.key_lines.get("id"), code="SR504"))
             continue
         editions_raw = raw.get("editions")
         line = getattr(editions_raw, "line", None)
         for message in overlaps_and_gaps([w for _, w in doc.windows()]):
-            problems.append(Problem(f"editions of {doc.id}: {message}", path=str(path), line=line))
+            problems.append(Problem(f"editions of {doc.id}: {message}", path=str(path), line=line, code="SR205"))
         for message in doc.part_count_problems():
-            problems.append(Problem(f"{doc.id}: {message}", path=str(path), line=line))
+            problems.append(Problem(f"{doc.id}: {message}", path=str(path), line=line, code="SR505"))
         for edition in doc.editions:
             for part in edition.parts:
                 for industry in part.industries:
@@ -418,10 +418,10 @@ def _load_law(directory: Path, rulebook: RulebookFile, problems: list[Problem]) 
                         hint = did_you_mean(industry, rulebook.industries)
                         problems.append(Problem(
                             f"{doc.id} edition {edition.id}, part {part.id}: unknown industry {industry!r}"
-                            + (f" (did you mean {hint!r}?)" if hint else ""), path=str(path), line=line))
+                            + (f" (did you mean {hint!r}?)" if hint else ""), path=str(path), line=line, code="SR211"))
             for message in _far_dates(edition.effective_from, edition.effective_to):
                 problems.append(Problem(f"{doc.id} edition {edition.id}: {message}", path=str(path), line=line,
-                                        level="warning"))
+                                        level="warning", code="SR208"))
         documents[doc.id] = doc
     _check_law_references(documents, directory, problems)
     return LawCatalog(documents)
@@ -471,7 +471,7 @@ def _load_lineages(root: Path, rulebook: RulebookFile, facts: FactCatalog, law: 
                 first = lineages[lineage.spec.id].path
                 problems.append(Problem(f"rule id {lineage.spec.id!r} is already used by {first}",
                                         path=str(path), line=lineage.raw.key_lines.get("id"),
-                                        rule_id=lineage.spec.id))
+                                        rule_id=lineage.spec.id, code="SR201"))
                 continue
             lineages[lineage.spec.id] = lineage
     return dict(sorted(lineages.items()))
@@ -490,17 +490,18 @@ def _load_lineage(path: Path, industry: str, rulebook: RulebookFile, facts: Fact
         return None
     p = str(path)
 
-    def problem(message: str, line: int | None = None, level: Literal["error", "warning"] = "error") -> None:
-        problems.append(Problem(message, path=p, line=line, rule_id=spec.id, level=level))
+    def problem(message: str, line: int | None = None, level: Literal["error", "warning"] = "error",
+                code: str = "SR900") -> None:
+        problems.append(Problem(message, path=p, line=line, rule_id=spec.id, level=level, code=code))
 
     if spec.industry != industry:
         problem(f"industry {spec.industry!r} does not match its directory {industry!r}",
-                raw.key_lines.get("industry"))
+                raw.key_lines.get("industry"), code="SR202")
     if spec.id.split(".", 1)[0] != spec.industry:
-        problem(f"rule id must start with its industry: '{spec.industry}.'", raw.key_lines.get("id"))
+        problem(f"rule id must start with its industry: '{spec.industry}.'", raw.key_lines.get("id"), code="SR202")
     if spec.id in rulebook.retired_ids:
         problem("this id is retired and may not be used again; choose a new id",
-                raw.key_lines.get("id"))
+                raw.key_lines.get("id"), code="SR203")
 
     types = facts.types
     applies_to = None
@@ -514,20 +515,20 @@ def _load_lineage(path: Path, industry: str, rulebook: RulebookFile, facts: Fact
     versions_line = raw.key_lines.get("versions")
     starts = [v.effective_from for v in spec.versions]
     if starts != sorted(starts):
-        problem("versions must be listed in order of effective_from", versions_line)
+        problem("versions must be listed in order of effective_from", versions_line, code="SR204")
     labels = [v.version for v in spec.versions]
     for dup in sorted({x for x in labels if labels.count(x) > 1}):
-        problem(f"version label {dup!r} is used twice", versions_line)
+        problem(f"version label {dup!r} is used twice", versions_line, code="SR204")
     windows = effective_windows([(v.effective_from, v.effective_to) for v in spec.versions])
     for message in overlaps_and_gaps(windows):
-        problem(f"versions: {message}", versions_line)
+        problem(f"versions: {message}", versions_line, code="SR205")
 
     versions = []
     for i, (version, window) in enumerate(zip(spec.versions, windows, strict=True)):
         vraw = raw_versions[i]
         vline = raw_versions.item_lines[i]
         for message in _far_dates(version.effective_from, version.effective_to):
-            problem(f"version {version.version}: {message}", vline, level="warning")
+            problem(f"version {version.version}: {message}", vline, level="warning", code="SR208")
         loaded = _load_version(spec.id, version, vraw, vline, window, law, types, tables, p, problems)
         if loaded is None:
             continue
@@ -535,7 +536,7 @@ def _load_lineage(path: Path, industry: str, rulebook: RulebookFile, facts: Fact
         _check_examples(loaded, vraw, p, spec.id, problems)
         if version.interpretation is not None and version.interpretation.status == "contested":
             problem(f"version {version.version}: contested interpretation: {version.interpretation.note}",
-                    vraw.key_lines.get("interpretation"), level="warning")
+                    vraw.key_lines.get("interpretation"), level="warning", code="SR209")
         versions.append(loaded)
     return LoadedLineage(spec, p, applies_to, tuple(versions), raw)
 
@@ -553,23 +554,23 @@ def _source_sub_items(version: RuleVersion, window: Window, law: LawCatalog) -> 
 def _load_version(lineage_id: str, version: RuleVersion, vraw: Any, vline: int | None, window: Window,
                   law: LawCatalog, types: Mapping[str, Any], tables: Mapping[str, TableType], path: str,
                   problems: list[Problem]) -> LoadedVersion | None:
-    def problem(message: str, line: int | None = vline) -> None:
+    def problem(message: str, line: int | None = vline, code: str = "SR206") -> None:
         problems.append(Problem(f"version {version.version}: {message}", path=path, line=line,
-                                rule_id=lineage_id))
+                                rule_id=lineage_id, code=code))
 
     when_line = vraw.key_lines.get("when")
     by_edition = _source_sub_items(version, window, law)
     sub_labels = by_edition[0][1] if by_edition else []
     if len({tuple(labels) for _e, labels in by_edition}) > 1:
         problem(f"the source item's sub-items differ between the editions in force during {window}; "
-                "split the version at the edition boundary", when_line)
+                "split the version at the edition boundary", when_line, code="SR206")
         return None
     ok = True
     sub_conditions: list[tuple[str, Expr]] = []
     if isinstance(version.when, str):
         if sub_labels:
             problem(f"the source item has sub-items {', '.join(sub_labels)}; write 'when' as a mapping "
-                    "sub-item → condition (leave out the sub-items you do not encode)", when_line)
+                    "sub-item → condition (leave out the sub-items you do not encode)", when_line, code="SR206")
             return None
         try:
             when = parse_expression(version.when, types, expect=BOOL, tables=tables)
@@ -580,17 +581,17 @@ def _load_version(lineage_id: str, version: RuleVersion, vraw: Any, vline: int |
         raw_when = vraw["when"]
         if not sub_labels:
             problem("'when' is a mapping of sub-items, but the source item has no sub-items in the "
-                    "catalog; write one condition", when_line)
+                    "catalog; write one condition", when_line, code="SR206")
             return None
         if not version.when:
-            problem("'when' names no sub-item", when_line)
+            problem("'when' names no sub-item", when_line, code="SR206")
             return None
         for label, text in version.when.items():
             if label not in sub_labels:
                 hint = did_you_mean(str(label), sub_labels)
                 problem(f"'when' names sub-item {label!r}, which the source item does not have (it has "
                         f"{', '.join(sub_labels)})" + (f"; did you mean {hint!r}?" if hint else ""),
-                        raw_when.key_lines.get(label))
+                        raw_when.key_lines.get(label), code="SR206")
                 ok = False
                 continue
             try:
@@ -626,19 +627,19 @@ def _check_examples(version: LoadedVersion, vraw: Any, path: str, rule_id: str,
     for kind in needed:
         if kind not in kinds:
             problems.append(Problem(f"version {version.spec.version}: needs at least one example that expects "
-                                    f"{kind!r}", path=path, line=line, rule_id=rule_id))
+                                    f"{kind!r}", path=path, line=line, rule_id=rule_id, code="SR402"))
     if version.partial and "compliant" in kinds:
         what = (f"sub-item(s) {', '.join(version.not_encoded)} are not encoded" if version.not_encoded
                 else f"it is partial: {version.spec.partial}")
         problems.append(Problem(f"version {version.spec.version}: an example expects 'compliant', but {what}, "
                                 "so the version can never be compliant (expect 'undetermined')", path=path,
-                                line=line, rule_id=rule_id))
+                                line=line, rule_id=rule_id, code="SR408"))
     if not version.sub_conditions:
         for example in version.spec.examples:
             if example.sub_items is not None:
                 problems.append(Problem(f"version {version.spec.version}, example {example.name!r}: "
                                         "'sub_items' needs a 'when' mapping of sub-items", path=path, line=line,
-                                        rule_id=rule_id))
+                                        rule_id=rule_id, code="SR407"))
 
 
 def _check_citations(version: RuleVersion, vraw: Any, window: Window, law: LawCatalog, path: str,
@@ -648,36 +649,36 @@ def _check_citations(version: RuleVersion, vraw: Any, window: Window, law: LawCa
     for i, c in enumerate(version.citations):
         refs.append((c.document, c.provision, vraw["citations"].item_lines[i]))
     for document, provision, line in refs:
-        def problem(message: str, _line: int | None = line) -> None:
+        def problem(message: str, _line: int | None = line, code: str = "SR303") -> None:
             problems.append(Problem(f"version {version.version}: {message}", path=path, line=_line,
-                                    rule_id=rule_id))
+                                    rule_id=rule_id, code=code))
         doc = law.documents.get(document)
         if doc is None:
             hint = did_you_mean(document, law.documents)
-            problem(f"unknown document {document!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+            problem(f"unknown document {document!r}" + (f" (did you mean {hint!r}?)" if hint else ""), code="SR301")
             continue
         if provision not in doc.provisions:
             hint = did_you_mean(provision, doc.provisions)
             problem(f"document {document!r} has no provision {provision!r}"
-                    + (f" (did you mean {hint!r}?)" if hint else ""))
+                    + (f" (did you mean {hint!r}?)" if hint else ""), code="SR302")
             continue
         for gap in law.uncovered(document, provision, window):
             problem(f"citation {document}/{provision} does not resolve from {gap.start} to "
-                    f"{gap.end or 'open end'}: no edition of {doc.title} in force then contains it")
+                    f"{gap.end or 'open end'}: no edition of {doc.title} in force then contains it", code="SR303")
     line = vraw.key_lines.get("citations")
     penalties = [c for c in version.citations if c.role == "penalty"]
     preferred = [c for c in penalties if c.preferred]
     if len(penalties) > 1 and len(preferred) != 1:
         problems.append(Problem(f"version {version.version}: it cites {len(penalties)} penalty provisions; mark "
                                 f"exactly one 'preferred: true' (now {len(preferred)}) and give its 'reason'",
-                                path=path, line=line, rule_id=rule_id))
+                                path=path, line=line, rule_id=rule_id, code="SR304"))
     for c in preferred:
         if not c.reason:
             problems.append(Problem(f"version {version.version}: the preferred penalty {c.document}/{c.provision} "
-                                    "needs a 'reason'", path=path, line=line, rule_id=rule_id))
+                                    "needs a 'reason'", path=path, line=line, rule_id=rule_id, code="SR304"))
     if version.severity == "major_hazard" and not any(c.role == "penalty" for c in version.citations):
         problems.append(Problem(f"version {version.version}: a major hazard needs a penalty citation",
-                                path=path, line=line, rule_id=rule_id))
+                                path=path, line=line, rule_id=rule_id, code="SR305"))
 
 
 def _check_duties_before_criteria(lineages: Mapping[str, LoadedLineage], law: LawCatalog,
@@ -705,7 +706,7 @@ def _check_duties_before_criteria(lineages: Mapping[str, LoadedLineage], law: La
                 f"starts as a major hazard on {first.window.start}, but its duty {c.document}/{c.provision} was in "
                 f"force from {day}: add a 'violation' version from {day} citing that duty and its penalty "
                 f"(or say in 'before_first_version' why the earlier conduct cannot be confirmed unlawful)",
-                path=lineage.path, line=first.line, rule_id=lid, level="warning"))
+                path=lineage.path, line=first.line, rule_id=lid, level="warning", code="SR210"))
 
 
 def _check_lineage_graph(lineages: Mapping[str, LoadedLineage], problems: list[Problem]) -> None:
@@ -720,21 +721,21 @@ def _check_lineage_graph(lineages: Mapping[str, LoadedLineage], problems: list[P
                     hint = did_you_mean(target, lineages)
                     problems.append(Problem(f"{key} names unknown rule {target!r}"
                                             + (f" (did you mean {hint!r}?)" if hint else ""),
-                                            path=lin.path, line=line, rule_id=lid))
+                                            path=lin.path, line=line, rule_id=lid, code="SR207"))
                     continue
                 back = other.spec.replaced_by if key == "replaces" else other.spec.replaces
                 back_key = "replaced_by" if key == "replaces" else "replaces"
                 if lid not in back:
                     problems.append(Problem(f"{key} names {target!r}, but {target} does not list "
                                             f"{lid!r} in its {back_key}", path=lin.path, line=line,
-                                            rule_id=lid))
+                                            rule_id=lid, code="SR207"))
                     continue  # a one-sided link is not an edge: it would only add follow-on problems
                 old, new = (target, lid) if key == "replaces" else (lid, target)
                 graph.add_edge(old, new)
     for cycle in nx.simple_cycles(graph):
         first = min(cycle)
         problems.append(Problem("replaces/replaced_by form a cycle: " + " -> ".join([*cycle, cycle[0]]),
-                                path=lineages[first].path, rule_id=first))
+                                path=lineages[first].path, rule_id=first, code="SR207"))
     for old, new in sorted(graph.edges):
         last = lineages[old].versions[-1].window if lineages[old].versions else None
         first = lineages[new].versions[0].window if lineages[new].versions else None
@@ -742,9 +743,9 @@ def _check_lineage_graph(lineages: Mapping[str, LoadedLineage], problems: list[P
             continue
         if last.end is None:
             problems.append(Problem(f"is replaced by {new!r} but never ends: give its last version "
-                                    "an effective_to", path=lineages[old].path, rule_id=old))
+                                    "an effective_to", path=lineages[old].path, rule_id=old, code="SR207"))
         elif first.start <= last.end:
             problems.append(Problem(f"starts on {first.start} while {old!r}, which it replaces, is "
                                     f"still in force until {last.end}", path=lineages[new].path,
-                                    rule_id=new))
+                                    rule_id=new, code="SR207"))
 

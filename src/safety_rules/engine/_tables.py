@@ -173,7 +173,7 @@ def build_table(spec: TableFile, path: str, raw_editions: Any) -> tuple[Table, l
 
         def problem(message: str, _edition: str = edition.id, _line: int | None = line) -> None:
             problems.append(Problem(f"table {spec.id}, edition {_edition}: {message}", path=path, line=_line,
-                                    code="SchemaError"))
+                                    code="SR506"))
 
         rows: dict[str, dict[str, Any]] = {}
         for ri, row in enumerate(edition.rows):

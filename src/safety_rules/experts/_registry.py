@@ -259,7 +259,7 @@ def _unique(items: Sequence[Any], raw_items: Any, what: str, path: str | Path) -
         line = raw_items.item_lines[i] if hasattr(raw_items, "item_lines") else None
         if item.id in seen:
             problems.append(Problem(f"{what} id {item.id!r} is used twice (also item {seen[item.id] + 1})",
-                                    path=str(path), line=line, code="SchemaError"))
+                                    path=str(path), line=line, code="SR002"))
         seen[item.id] = i
     if problems:
         raise schema_error(problems, path)
@@ -276,7 +276,7 @@ def _check_industries(items: Sequence[Any], raw_items: Any, names: Callable[[Any
                 hint = did_you_mean(name, industries)
                 problems.append(Problem(f"{item.id}: unknown industry {name!r}" + (f" (did you mean {hint!r}?)"
                                         if hint else f"; the rulebook has {', '.join(sorted(industries))}"),
-                                        path=str(path), line=raw_items.item_lines[i], code="SchemaError"))
+                                        path=str(path), line=raw_items.item_lines[i], code="SR002"))
     if problems:
         raise schema_error(problems, path)
 

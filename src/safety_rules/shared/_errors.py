@@ -26,6 +26,9 @@ can print each one as ``path:line: rule-id: message``.
     │                               problem found in one run, not just the first
     ├── NotFoundError               a rule, fact, expert or record id that does not exist
     │                               (with a "did you mean")
+    ├── RevisionError               a rule tree to compare cannot be read (a git revision or
+    │                               directory that does not exist, or a rulebook that does not
+    │                               load): never read as "no changes"
     ├── MatchingError               an expert-matching request that cannot be processed
     ├── PlanningError               a campaign-planning request that cannot be processed
     │                               (a campaign that does not fit is a result, not an error)
@@ -70,7 +73,7 @@ class Problem:
     line: int | None = None
     rule_id: str | None = None
     fact: str | None = None
-    code: str = "error"
+    code: str = "SR900"  # a stable code from ``_codes.CODES``
     level: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
@@ -83,7 +86,7 @@ class Problem:
         if self.rule_id:
             parts.append(self.rule_id)
         parts.append(self.message)
-        return ": ".join(parts)
+        return ": ".join(parts) + f" [{self.code}]"
 
 
 class SafetyRulesError(Exception):
@@ -91,7 +94,11 @@ class SafetyRulesError(Exception):
 
     ``context`` holds the structured location of the problem; the common keys are
     also attributes (``path``, ``line``, ``rule_id``, ``fact``, ``suggestion``).
+    ``code`` is the stable problem code (``_codes.CODES``) of its :class:`Problem`; an
+    instance may carry a more precise one in ``context["code"]``.
     """
+
+    code = "SR900"
 
     def __init__(
         self,
@@ -130,7 +137,7 @@ class SafetyRulesError(Exception):
             line=self.line,
             rule_id=self.rule_id,
             fact=self.fact,
-            code=type(self).__name__,
+            code=self.context.get("code") or self.code,
         )
 
     def located(self, *, path: str | Path | None = None, line: int | None = None,
@@ -156,17 +163,25 @@ class InputError(SafetyRulesError):
 class YamlError(InputError):
     """A file that cannot be read as YAML."""
 
+    code = "SR001"
+
 
 class SchemaError(InputError):
     """Well-formed YAML that does not fit the file format."""
+
+    code = "SR002"
 
 
 class ExpressionError(InputError):
     """A condition that is not a valid expression of the condition language."""
 
+    code = "SR100"
+
 
 class FactError(InputError):
     """Enterprise facts that do not fit the fact catalog."""
+
+    code = "SR701"
 
 
 class WorkbookError(InputError):
@@ -179,6 +194,12 @@ class NotFoundError(SafetyRulesError):
 
 class EventValueError(InputError):
     """An event that some supported database would refuse or alter; refused on every database alike."""
+
+
+class RevisionError(SafetyRulesError):
+    """A rule tree to compare (a git revision or a directory) that cannot be read."""
+
+    code = "SR608"
 
 
 class MatchingError(SafetyRulesError):

@@ -64,14 +64,14 @@ def validate(model: type[M], data: Any, *, path: str, rule_id: str | None = None
         found = "an empty file" if data is None else f"a {type(data).__name__}"
         return None, [Problem(f"expected a mapping of keys at the top level, found {found}",
                               path=path, line=getattr(data, "line", None) or 1, rule_id=rule_id,
-                              code="SchemaError")]
+                              code="SR002")]
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
         known = sorted(set(_field_names(model)))
         problems = [
             Problem(_describe(err, known), path=path, line=line_of(data, err["loc"]),
-                    rule_id=rule_id, code="SchemaError")
+                    rule_id=rule_id, code="SR002")
             for err in exc.errors(include_url=False)
         ]
         return None, problems
