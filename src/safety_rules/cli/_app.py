@@ -13,7 +13,8 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -21,12 +22,15 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
+from rich.progress import Progress
 from rich.segment import Segment
 
+from .. import __version__
 from ..engine._check import check_rulebook
+from ..engine._enterprise import Enterprise
 from ..engine._rule_files import RulebookFile
 from ..engine._rulebook import Rulebook, default_rules_path
-from ..shared._errors import SafetyRulesError
+from ..shared._errors import SafetyRulesError, did_you_mean
 from ..shared._validation import schema_error, validate
 from ..shared._yaml import load_yaml
 from . import _render
@@ -61,6 +65,18 @@ class _CleanConsole(Console):
 out = _CleanConsole(soft_wrap=True, emoji=False)
 err = _CleanConsole(stderr=True, soft_wrap=True, emoji=False)
 
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"safety-rules {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="print the version and exit")] = False) -> None:
+    """China's work-safety inspection standards as versioned, testable rules."""
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -70,8 +86,10 @@ class Format(StrEnum):
     markdown = "markdown"
 
 
-RulesOption = Annotated[Path | None, typer.Option("--rules", help="rulebook directory (default: bundled rules/)",
-                                                  show_default=False)]
+RulesOption = Annotated[Path | None, typer.Option(
+    "--rules", show_default=False, help="rulebook directory (default: ./rules if there is one, else the rulebook "
+    "the package carries)")]
+LOCAL_RULES = Path("rules")
 AsOfOption = Annotated[dt.datetime | None, typer.Option(
     "--as-of", formats=["%Y-%m-%d"], show_default=False,
     help="inspection date YYYY-MM-DD (default: the file's inspected_on, else today)")]
@@ -105,6 +123,12 @@ def write(text: str) -> None:
     sys.stdout.write(clean(text))
 
 
+def _jsonl(result: Any) -> None:
+    """One assessment as one line of JSON (controls escaped as print_json does)."""
+    text = json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
+    sys.stdout.write(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+
 def print_json(data: Any) -> None:
     # json escapes C0 controls but not DEL and C1; escaping them keeps the data as it is
     text = json.dumps(data, ensure_ascii=False, indent=2)
@@ -124,19 +148,103 @@ def known_industries(rules: Path | None = None) -> set[str]:
     return set(model.industries)
 
 
+def rules_path(given: Path | None) -> tuple[Path, str]:
+    """The rulebook a command uses, and how to name it: the one given, else ./rules when the
+    working directory has one (a rule repository), else the one the package carries."""
+    if given is not None:
+        return given, str(given)
+    if LOCAL_RULES.is_dir():
+        return LOCAL_RULES, f"{LOCAL_RULES}/ (./rules)"
+    bundled = default_rules_path()
+    return bundled, f"the bundled rulebook ({bundled})"
+
+
+def load_book(given: Path | None, *, machine: bool) -> Rulebook:
+    """Load the rulebook and say which one it is: on stdout before a table, on stderr before
+    machine output (JSON, Markdown) so that the output stays clean."""
+    path, name = rules_path(given)
+    book = Rulebook.load(path)
+    (err if machine else out).print(f"rulebook: {name}, version {book.version}", highlight=False, markup=False)
+    return book
+
+
+@contextmanager
+def progress_bar(total: int, what: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for long runs, only when stderr is a terminal."""
+    if total < 50 or not err.is_terminal:
+        yield lambda _n: None
+        return
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    github = "github"
+    sarif = "sarif"
+
+
 @app.command()
 @handled
-def check(path: Annotated[Path | None, typer.Argument(help="rulebook directory", show_default=False)] = None) -> None:
+def check(
+    path: Annotated[Path | None, typer.Argument(help="rulebook directory (default: ./rules if there is one, "
+                                                "else the bundled rulebook)", show_default=False)] = None,
+    format: Annotated[CheckFormat, typer.Option("--format", "-f", help="output format")] = CheckFormat.text,
+    coverage: Annotated[bool, typer.Option("--coverage", help="condition coverage of every version by its "
+                                           "examples, per industry, with the uncovered sub-conditions")] = False,
+    min_coverage: Annotated[float | None, typer.Option("--min-coverage", min=0, max=100, show_default=False,
+                                                       help="fail when condition coverage is below this percent "
+                                                       "(implies --coverage)")] = None,
+    mutants: Annotated[bool, typer.Option("--mutants", help="perturb every condition (>= vs >, a threshold ±1, any "
+                                          "vs all, and vs or) and fail on each mutant no example notices")] = False,
+    base: Annotated[str | None, typer.Option("--base", show_default=False, help="git revision (or rules "
+                                             "directory) to compare with: a revision that changes outcomes must "
+                                             "raise the rulebook version and name its change ids in "
+                                             "CHANGELOG.md")] = None,
+) -> None:
     """Validate every rule file and run every rule's examples (for the standards team and CI)."""
-    report = check_rulebook(path)
-    for p in [*report.problems, *report.warnings]:
-        out.print(str(p), highlight=False, markup=False)
-    summary = (f"{report.rules} rules, {report.versions} versions, {report.facts} facts, "
-               f"{report.documents} documents; examples {report.examples_passed}/{report.examples} passed; "
-               f"{len(report.warnings)} warning(s); rulebook {report.rulebook_version}")
-    if report.problems:
-        fail(f"{len(report.problems)} problem(s); {summary}", code=1)
-    out.print(f"ok: {summary}", highlight=False)
+    from ._revisions import CheckOptions, run_check
+
+    root, name = rules_path(path)
+    report = check_rulebook(root)
+    code = run_check(report, name, CheckOptions(format=format.value, coverage=coverage or min_coverage is not None,
+                                                min_coverage=min_coverage, mutants=mutants, base=base))
+    if code:
+        raise typer.Exit(code)
+
+
+class AssessFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    markdown = "markdown"
+
+
+FAIL_ON = {"major_hazard": "重大事故隐患", "violation": "违法行为", "undetermined": "待查明"}
+
+
+def _fail_on(values: list[str]) -> set[str]:
+    """Check --fail-on values, suggesting the English word for the Chinese one the output prints."""
+    chosen = set()
+    for value in values:
+        if value in FAIL_ON:
+            chosen.add(value)
+            continue
+        by_label = {label: key for key, label in FAIL_ON.items()}
+        hint = by_label.get(value) or did_you_mean(value, FAIL_ON) or by_label.get(
+            did_you_mean(value, by_label) or "")
+        fail(f"--fail-on takes {', '.join(FAIL_ON)}, not {value!r}"
+             + (f" (did you mean {hint!r}, 即{FAIL_ON[hint]}?)" if hint else ""))
+    return chosen
+
+
+def _fails(result: Any, on: set[str]) -> bool:
+    c = result.counts
+    return bool(("major_hazard" in on and c.major_hazards) or ("violation" in on and c.violations)
+                or ("undetermined" in on and c.undetermined))
 
 
 @app.command()
@@ -145,36 +253,68 @@ def assess(
     files: Annotated[list[Path], typer.Argument(help="enterprise fact files (YAML)")],
     as_of: AsOfOption = None,
     rules: RulesOption = None,
-    format: FormatOption = Format.table,
+    format: Annotated[AssessFormat, typer.Option("--format", "-f", help="output format (jsonl: one JSON object "
+                                                 "per line, for pipelines)")] = AssessFormat.table,
+    fail_on: Annotated[list[str] | None, typer.Option(
+        "--fail-on", help="exit 1 when any enterprise has a finding of this kind: major_hazard, violation or "
+        "undetermined (repeatable)")] = None,
+    keep_going: Annotated[bool, typer.Option("--keep-going", help="report a file that cannot be read and assess "
+                                             "the rest (exit 2 at the end)")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="fail, printing nothing, when an enterprise states "
                                          "facts that only rules of industries it does not declare read")] = False,
 ) -> None:
-    """Assess enterprises: violations, major accident hazards, and what is still undetermined."""
-    book = Rulebook.load(rules)
-    enterprises, problems = [], []
-    for f in files:  # read every file first: a bad one stops the run before any output
-        try:
-            enterprises.append(book.load_enterprise(f))
-        except SafetyRulesError as exc:
-            problems.append(exc)
-    if problems:
-        for problem in problems:
-            err.print(str(problem), highlight=False, markup=False)
-        fail(f"{len(problems)} enterprise file(s) could not be read; nothing was assessed")
-    results = list(book.assess_many(enterprises, day(as_of)))
+    """Assess enterprises: violations, major accident hazards, and what is still undetermined.
+
+    Exit codes: 0 done; 1 --fail-on matched; 2 bad input (with --keep-going: after assessing the rest).
+    """
+    on = _fail_on(fail_on or [])
+    book = load_book(rules, machine=format is not AssessFormat.table)
+    enterprises: list[Enterprise] = []
+    problems = []
+    with progress_bar(len(files), "读取企业文件") as advance:
+        for f in files:  # read every file first: without --keep-going a bad one stops the run before any output
+            try:
+                enterprises.append(book.load_enterprise(f))
+            except SafetyRulesError as exc:
+                problems.append(exc)
+            advance(1)
+    for problem in problems:
+        err.print(str(problem), highlight=False, markup=False)
+    if problems and not keep_going:
+        fail(f"{len(problems)} enterprise file(s) could not be read; nothing was assessed "
+             "(--keep-going assesses the rest)")
+    failed = False
+    results = []
+    stream = format is AssessFormat.jsonl and not strict  # --strict must see every result before printing one
+    with progress_bar(len(enterprises), "评估") as advance:
+        for result in book.assess_many(enterprises, day(as_of)):
+            failed = failed or _fails(result, on)
+            advance(1)
+            if stream:
+                _jsonl(result)
+            else:
+                results.append(result)
     warned = [(r, w) for r in results for w in r.warnings]
     if strict and warned:
         for r, w in warned:
             err.print(f"{r.enterprise_id}: {w.message}", highlight=False, markup=False)
         fail(f"{len(warned)} warning(s) under --strict; nothing was assessed", code=1)
-    if format is Format.json:
+    if format is AssessFormat.jsonl:
+        for r in results:
+            _jsonl(r)
+    elif format is AssessFormat.json:
         data = [r.model_dump(mode="json") for r in results]
         print_json(data[0] if len(data) == 1 else data)
-    elif format is Format.markdown:
+    elif format is AssessFormat.markdown:
         write("\n".join(_render.assessment_markdown(r) for r in results))
-    else:
+    elif format is AssessFormat.table:
         for r in results:
             out.print(_render.assessment_renderable(r, book.facts.label))
+    if problems:
+        fail(f"{len(problems)} enterprise file(s) could not be read; the other {len(enterprises)} were assessed")
+    if failed:
+        err.print(f"--fail-on {', '.join(sorted(on))}: at least one enterprise matched", highlight=False)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -186,7 +326,7 @@ def questions(
     format: FormatOption = Format.table,
 ) -> None:
     """What to check next: missing facts ranked by the major hazards and rules they would decide."""
-    book = Rulebook.load(rules)
+    book = load_book(rules, machine=format is not Format.table)
     enterprise = book.load_enterprise(file)
     qs = book.questions(enterprise, day(as_of))
     if format is Format.json:
@@ -208,7 +348,7 @@ def explain(
     format: FormatOption = Format.table,
 ) -> None:
     """A rule's title, versions, conditions and citations as in force on a date."""
-    book = Rulebook.load(rules)
+    book = load_book(rules, machine=format is not Format.table)
     e = book.explain(rule_id, day(as_of))
     if format is Format.json:
         print_json(e.model_dump(mode="json"))
@@ -226,7 +366,7 @@ def coverage(
     format: FormatOption = Format.table,
 ) -> None:
     """How many items of each standard the rules encode, per edition and part, and which are missing."""
-    book = Rulebook.load(rules)
+    book = load_book(rules, machine=format is not Format.table)
     report = book.coverage(day(as_of))
     if format is Format.json:
         print_json(report.model_dump(mode="json"))
@@ -249,4 +389,5 @@ def main() -> None:
     app()
 
 
-from . import _checklist, _experts, _fieldwork  # noqa: E402,F401  - add the `checklist`, `experts` and `plan` commands
+# the other commands add themselves to `app`: checklist, experts, plan, diff and impact
+from . import _checklist, _experts, _fieldwork, _revisions  # noqa: E402,F401

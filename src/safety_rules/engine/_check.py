@@ -40,6 +40,7 @@ class CheckReport:
     examples_passed: int = 0
     facts: int = 0
     documents: int = 0
+    book: Rulebook | None = field(default=None, repr=False)  # the checked rulebook, when it loaded
 
     @property
     def ok(self) -> bool:
@@ -60,6 +61,7 @@ def check_rulebook(path: str | Path | None = None) -> CheckReport:
     report.facts = len(parts.facts.specs)
     report.documents = len(parts.law.documents)
     book = Rulebook(parts)
+    report.book = book
     for lineage in parts.lineages.values():
         if len(lineage.versions) != len(lineage.spec.versions):
             continue  # a version did not parse; its problem is already reported

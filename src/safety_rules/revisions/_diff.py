@@ -24,6 +24,7 @@ rulebook give different results, found and checked with each rulebook's own inte
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, Literal
@@ -344,15 +345,15 @@ class _Differ:
                     witness = self.witness(exprs, day, base_result, head_result)
                     what = f"新增情形{item}：{y.text}" if y is not None else f"删除情形{item}（改为未编码）"
                     self.add("version-condition", "outcomes", rid, path, f"版本 {label} {what}", version=label,
-                             old=x.text if x else None, new=y.text if y else None,
+                             old=_source_text(ov, item) if x else None, new=_source_text(nv, item) if y else None,
                              place=self._version_place(self.head, new, nv, "when", item), days=days, witness=witness)
                     continue
                 witness = self.witness([*applies, a[item], b[item]], day,
-                                       lambda f, c=a[item]: _sub_item_result(self.base.book, old, c, f, day),
-                                       lambda f, c=b[item]: _sub_item_result(self.head.book, new, c, f, day))
+                                       functools.partial(_sub_item_result, self.base.book, old, a[item], as_of=day),
+                                       functools.partial(_sub_item_result, self.head.book, new, b[item], as_of=day))
                 details = [d.describe() for d in differences(x, y)]
                 self.add("version-condition", "outcomes", rid, path, f"版本 {label} 情形{item}：" + "；".join(details),
-                         version=label, old=x.text, new=y.text, details=details,
+                         version=label, old=_source_text(ov, item), new=_source_text(nv, item), details=details,
                          place=self._version_place(self.head, new, nv, "when", item), days=days, witness=witness)
             return
         x, y = normalise(ov.when), normalise(nv.when)
@@ -363,7 +364,7 @@ class _Differ:
             details.insert(0, "按子项编码" if nv.sub_conditions else "不再按子项编码")
         witness = self.witness([*applies, ov.when, nv.when], day, base_result, head_result)
         self.add("version-condition", "outcomes", rid, "when", f"版本 {label} 条件：" + "；".join(details),
-                 version=label, old=x.text, new=y.text, details=details,
+                 version=label, old=_source_text(ov), new=_source_text(nv), details=details,
                  place=self._version_place(self.head, new, nv, "when"), days=days, witness=witness)
 
     def interpretation(self, new: LoadedLineage, ov: LoadedVersion, nv: LoadedVersion, days: set[dt.date]) -> None:
@@ -727,6 +728,16 @@ def _common_day(old: LoadedVersion, new: LoadedVersion) -> dt.date:
     """A day both versions are in force on (the later start), else the new version's first day."""
     day = max(old.window.start, new.window.start)
     return day if old.window.contains(day) and new.window.contains(day) else new.window.start
+
+
+def _source_text(v: LoadedVersion, item: str | None = None) -> Any:
+    """A condition as its author wrote it (whitespace folded): the 新旧对照表 quotes it."""
+    when = v.spec.when
+    if item is not None:
+        return " ".join(when[item].split()) if isinstance(when, dict) and item in when else None
+    if isinstance(when, str):
+        return " ".join(when.split())
+    return {k: " ".join(c.split()) for k, c in when.items()}
 
 
 def _window_text(v: LoadedVersion) -> str:
