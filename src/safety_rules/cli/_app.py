@@ -113,7 +113,8 @@ def handled(fn: F) -> F:
             if problems:
                 for p in problems:
                     err.print(str(p), highlight=False, markup=False)
-                fail(f"{len(problems)} problem(s)")
+                head = exc.message.splitlines()[0].rstrip(":")
+                fail(head if str(len(problems)) in head else f"{head} ({len(problems)} problem(s))")
             fail(str(exc))
 
     return wrapper  # type: ignore[return-value]

@@ -32,7 +32,8 @@ def changelog_section(text: str, version: str) -> str | None:
     for i, m in enumerate(headings):
         if m.group(1) == version:
             end = headings[i + 1].start() if i + 1 < len(headings) else len(text)
-            return text[m.end():end]
+            line_end = text.find("\n", m.end())
+            return text[line_end if 0 <= line_end < end else end:end]
     return None
 
 

@@ -144,7 +144,9 @@ def _load(name: str, root: Path, shown_root: str, commit: str | None) -> RuleTre
         raise RevisionError(f"{what} cannot be read: {exc}") from None
     errors = [dataclasses.replace(p, path=shown(p.path)) for p in problems if p.level == "error"]
     if parts is None or errors:
-        raise RevisionError(f"{what} cannot be read: its rulebook has {len(errors)} problem(s)", problems=errors)
+        first = f"; the first: {errors[0]}" if errors else ""
+        raise RevisionError(f"{what} cannot be read: its rulebook has {len(errors)} problem(s){first}",
+                            problems=errors)
     tree = RuleTree(name, root, shown_root, Rulebook(parts), parts, commit)
     tree.places = _places(root, tree)
     return tree
