@@ -60,11 +60,10 @@ def enterprises(book: Rulebook) -> dict[str, dict[str, Any]]:
                 base = f"{_slug(rid)}--{_slug(version.spec.version)}--e{i}"
                 facts = _plain(dict(example.facts))
 
-                def add(name: str, values: dict[str, Any], title: str) -> None:
-                    found[name] = {"enterprise": {"id": name, "name": title, "region": REGION,
-                                                  "industries": [lineage.spec.industry],
-                                                  "inspected_on": as_of.isoformat()},
-                                   "facts": values}
+                header = {"region": REGION, "industries": [lineage.spec.industry], "inspected_on": as_of.isoformat()}
+
+                def add(name: str, values: dict[str, Any], title: str, header: dict[str, Any] = header) -> None:
+                    found[name] = {"enterprise": {"id": name, "name": title, **header}, "facts": values}
 
                 add(base, facts, f"{rid} {version.spec.version} 示例：{example.name}")
                 for fid in compared:

@@ -72,7 +72,8 @@ def test_reformatting_is_no_change(pair: tuple[Path, Path]) -> None:
 
 def test_wording_and_catalog_changes_have_levels(pair: tuple[Path, Path]) -> None:
     base, head = pair
-    edit(head, "facts/mining.yaml", "question: 露天采场边坡的最大高度是多少米？", "question: 露天采场边坡最大高度（米）？")
+    edit(head, "facts/mining.yaml", "question: 露天采场边坡的最大高度是多少米？",
+         "question: 露天采场边坡最大高度（米）？")
     edit(head, SLOPE, "title: 高度200米及以上的边坡、排土场未进行监测", "title: 高度200米以上的边坡、排土场未进行监测")
     diff = diff_trees(*read_pair(str(base), str(head)))
     kinds = {(c.kind, c.level) for c in diff.changes}

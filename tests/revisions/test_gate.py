@@ -49,8 +49,8 @@ def test_a_revision_with_impact_but_no_version_bump_fails(repo: Path) -> None:
     text = rulebook.read_text(encoding="utf-8")
     old_version = diff.base.rulebook_version
     rulebook.write_text(text.replace(f"version: {old_version}", f"version: {old_version}.1"), encoding="utf-8")
-    (repo / "rules" / "CHANGELOG.md").write_text(f"# 修订记录\n\n## {old_version}.1\n\n- {change.id} 排土场改为超过200米\n",
-                                                 encoding="utf-8")
+    entry = f"# 修订记录\n\n## {old_version}.1\n\n- {change.id} 排土场改为超过200米\n"
+    (repo / "rules" / "CHANGELOG.md").write_text(entry, encoding="utf-8")
     code, out, err = run_cli("check", "--base", "HEAD~1")
     assert code == 0, out + err
     assert out.strip().splitlines()[-1].startswith("ok: ")

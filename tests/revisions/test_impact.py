@@ -71,10 +71,12 @@ def test_a_file_only_one_rulebook_reads_is_an_outcome_change(pair: tuple[Path, P
                      "    label: 排土场已巡查\n    question: 排土场是否已巡查？\n", encoding="utf-8")
     old, new = read_pair(str(base), str(head))
     diff = diff_trees(old, new, budget=0)
-    assert [(c.kind, c.level, c.subject) for c in diff.changes] == [("fact-added", "wording", "fact:mine_dump_inspected")]
+    assert [(c.kind, c.level, c.subject) for c in diff.changes] == [
+        ("fact-added", "wording", "fact:mine_dump_inspected")]
     corpus = _corpus(tmp_path / "corpus")
     (corpus / "new-fact.yaml").write_text(DUMP.format(id="NEW", name="新事实", height=10)
                                           + "  mine_dump_inspected: true\n", encoding="utf-8")
     impact = assess_impact(old, new, corpus_files([corpus]), [dt.date(2022, 9, 1)])
-    assert [(c.enterprise_id, c.kind, c.old, c.new) for c in impact.changes] == [("NEW", "unreadable", "不可读", "可读")]
+    assert [(c.enterprise_id, c.kind, c.old, c.new) for c in impact.changes] == [
+        ("NEW", "unreadable", "不可读", "可读")]
     assert [(u.side, "unknown fact 'mine_dump_inspected'" in u.message) for u in impact.unreadable] == [("base", True)]
