@@ -34,7 +34,7 @@ from ..shared._errors import SafetyRulesError, did_you_mean
 from ..shared._validation import schema_error, validate
 from ..shared._yaml import load_yaml
 from . import _render
-from ._schema import FORMATS, json_schema
+from ._schema import FORMATS, RULEBOOK_SCHEMAS, json_schema, rulebook_schema, schema_text, write_schemas
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="China's work-safety inspection standards as versioned, testable rules.")
@@ -379,11 +379,30 @@ def coverage(
 
 @app.command()
 @handled
-def schema(kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(FORMATS)}")] = "rule") -> None:
-    """Print the JSON Schema of a file format (for editor autocompletion)."""
+def schema(
+    kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(FORMATS)}")] = "rule",
+    for_rulebook: Annotated[bool, typer.Option("--rulebook", help="fill in the rulebook's facts, documents, "
+                                               "provisions and industries (rule and enterprise formats)")] = False,
+    rules: RulesOption = None,
+    write: Annotated[Path | None, typer.Option("--write", show_default=False, help="write every committed schema "
+                                               "into this directory (schemas/) instead")] = None,
+) -> None:
+    """Print the JSON Schema of a file format (for editor completion and validation)."""
+    if write is not None:
+        book = load_book(rules, machine=True)
+        for path in write_schemas(write, book):
+            err.print(f"wrote {path}", highlight=False, markup=False)
+        return
     if kind not in FORMATS:
-        fail(f"unknown format {kind!r}; choose one of {', '.join(FORMATS)}")
-    print_json(json_schema(kind))
+        hint = did_you_mean(kind, FORMATS)
+        fail(f"unknown format {kind!r}; choose one of {', '.join(FORMATS)}" + (f" (did you mean {hint!r}?)"
+                                                                             if hint else ""))
+    if for_rulebook:
+        if kind not in RULEBOOK_SCHEMAS:
+            fail(f"--rulebook is for the formats {', '.join(RULEBOOK_SCHEMAS)}")
+        sys.stdout.write(schema_text(rulebook_schema(kind, load_book(rules, machine=True))))
+    else:
+        sys.stdout.write(schema_text(json_schema(kind)))
 
 
 def main() -> None:

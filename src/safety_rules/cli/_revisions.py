@@ -30,6 +30,7 @@ from ..shared._yaml import load_yaml
 from . import _annotations
 from ._annotations import Annotation
 from ._app import app, err, fail, handled, out, print_json, progress_bar
+from ._schema import modeline_problems
 
 DEFAULT_CORPUS = (Path("examples/enterprises"), Path("tests/corpus"))
 _CODE_TEXT = {code: f"{c.name}: {c.description}" for code, c in CODES.items()}
@@ -73,6 +74,7 @@ def run_check(report: CheckReport, name: str, opts: CheckOptions) -> int:
     skipped = ""
     book = report.book
     if book is not None and not report.problems:
+        warnings += modeline_problems(book)
         for rid in book.rule_ids:
             warnings += vacuity_problems(book, book.lineage(rid))
         if opts.coverage:
