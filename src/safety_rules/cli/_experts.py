@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from ..engine._rulebook import BUNDLED
+from ..engine._rulebook import bundled_dir
 from ..experts._evaluation_log import (
     Evaluation,
     EvaluationLog,
@@ -43,7 +43,7 @@ app.add_typer(experts_app, name="experts")
 
 
 def _registry_dir() -> Path:
-    return BUNDLED / "experts"
+    return bundled_dir("experts")
 
 
 RegistryOption = Annotated[Path | None, typer.Option("--registry", show_default=False,

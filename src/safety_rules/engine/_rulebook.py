@@ -50,12 +50,25 @@ from ._results import (
 Subject = Enterprise | Mapping[str, Any]
 
 
+# A wheel carries copies of the repository's rules/ and experts/ here (setup.py copies them at
+# build time; no symlinks, which Git for Windows checks out as text files). A source checkout
+# or an editable install has no copies and reads the repository's directories.
 BUNDLED = Path(__file__).parent.parent / "_data"
+REPOSITORY = Path(__file__).resolve().parents[3]
+
+
+def bundled_dir(name: str) -> Path:
+    """``rules`` or ``experts`` as the package carries it, else the repository's."""
+    for path in (BUNDLED / name, REPOSITORY / name):
+        if path.is_dir():
+            return path
+    raise NotFoundError(f"no bundled {name}/ directory (looked in {BUNDLED} and {REPOSITORY}); "
+                        f"pass the path of a {name}/ directory")
 
 
 def default_rules_path() -> Path:
-    """The bundled rulebook (the repository's ``rules/``, which wheels carry in the package)."""
-    path = BUNDLED / "rules"
+    """The bundled rulebook: the package's copy in a wheel, the repository's ``rules/`` in a checkout."""
+    path = bundled_dir("rules")
     if not (path / "rulebook.yaml").exists():
         raise NotFoundError(f"no bundled rulebook at {path}; pass the path of a rules/ directory")
     return path
