@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck bench bench-quick clean
+.PHONY: demo test check lint typecheck bench bench-quick clean schemas corpus
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -28,6 +28,11 @@ demo: $(STAMP)
 	$(BIN)/safety-rules assess examples/enterprises/linyi-hazchem-warehouse.yaml --as-of 2026-05-01
 	$(BIN)/safety-rules questions examples/enterprises/linyi-ammonia-cold-store.yaml --as-of 2024-06-01
 	$(BIN)/safety-rules explain ammonia.quick-freezer-room --as-of 2022-01-01
+	@# a revision: the 2022 exits spacing threshold from 30 m to 50 m; what it changes, and for whom
+	@rm -rf var/demo-revision && mkdir -p var && cp -R rules var/demo-revision
+	@sed -i.orig 's/mine_exit_spacing_m < 30/mine_exit_spacing_m < 50/' var/demo-revision/mining/underground-safety-exits.yaml
+	$(BIN)/safety-rules diff rules var/demo-revision
+	$(BIN)/safety-rules impact rules var/demo-revision
 	@rm -f var/demo-evaluations.sqlite3*
 	$(BIN)/safety-rules experts evaluate --file examples/cases/evaluations.yaml --log $(DEMO_LOG)
 	$(BIN)/safety-rules experts outcomes --file examples/cases/outcomes.yaml --log $(DEMO_LOG)
@@ -59,6 +64,12 @@ bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/matching.py --quick
 	$(BIN)/python benchmarks/events.py --quick
 	$(BIN)/python benchmarks/planning.py --quick
+
+schemas: $(STAMP)
+	$(BIN)/safety-rules schema --write schemas
+
+corpus: $(STAMP)
+	$(BIN)/python tests/corpus/generate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .hypothesis build src/*.egg-info
