@@ -16,7 +16,7 @@ import yaml
 from safety_rules import Rulebook
 from safety_rules.cli._schema import COMMITTED, MODELINE, RULEBOOK_SCHEMAS, schema_text, write_schemas
 
-from ..conftest import EXAMPLES, RULES, ROOT, run_cli
+from ..conftest import EXAMPLES, ROOT, RULES, run_cli
 
 SCHEMAS = ROOT / "schemas"
 RULE_FILES = sorted(p for d in RULES.iterdir() if d.is_dir() and d.name not in ("facts", "law", "tables")
