@@ -66,6 +66,7 @@ def test_condition_coverage_counts_leaves_seen_true_and_false(rules_copy: Path) 
 
 
 def test_check_coverage_prints_figures_and_fails_below_the_minimum(rules_copy: Path) -> None:
+    shutil.copy(QUALITY / "boundary_pinned.yaml", rules_copy / "mining")  # one leaf never true
     code, out, _ = run_cli("check", str(rules_copy), "--coverage")
     assert code == 0 and "条件覆盖" in out and "合计" in out and "condition coverage" in out.splitlines()[-1]
     code, out, err = run_cli("check", str(rules_copy), "--min-coverage", "100")
