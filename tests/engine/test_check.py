@@ -55,6 +55,18 @@ CASES: dict[str, tuple[list[str], int | None]] = {
     "octal_number.yaml": (["030 has a leading zero, which makes it octal", "quote it"], 12),
 }
 
+# the stable problem code (shared/_codes.py) each fixture's problem carries
+FIXTURE_CODES = {
+    "alias_bomb.yaml": "SR001", "attribute_access.yaml": "SR105", "citation_gap.yaml": "SR303",
+    "condition_syntax.yaml": "SR106", "disallowed_construct.yaml": "SR105", "duplicate_id.yaml": "SR201",
+    "duplicate_key.yaml": "SR001", "enum_value.yaml": "SR104", "example_fact_type.yaml": "SR403",
+    "failing_example.yaml": "SR401", "missing_compliant_example.yaml": "SR402", "overlapping_versions.yaml": "SR205",
+    "replacement_cycle.yaml": "SR207", "replacement_one_sided.yaml": "SR207", "type_mismatch.yaml": "SR103",
+    "unit_mismatch.yaml": "SR102", "unknown_document.yaml": "SR301", "unknown_fact.yaml": "SR101",
+    "unknown_key.yaml": "SR002", "unknown_provision.yaml": "SR302", "version_gap.yaml": "SR205",
+    "wrong_industry.yaml": "SR202", "yaml_syntax.yaml": "SR001",
+}
+
 
 def test_bundled_rulebook_passes_check() -> None:
     report = check_rulebook(RULES)
@@ -70,7 +82,7 @@ def test_bundled_rulebook_is_the_default() -> None:
 
 
 def test_every_broken_fixture_has_a_case() -> None:
-    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(CASES)
+    assert sorted(p.name for p in BROKEN.glob("*.yaml")) == sorted(CASES) == sorted(FIXTURE_CODES)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -88,6 +100,7 @@ def test_broken_fixture_is_reported(name: str, rules_copy: Path) -> None:
         assert w in text, f"{w!r} not in:\n{text}"
     if line is not None:
         assert line in [p.line for p in mine], text
+    assert FIXTURE_CODES[name] in {p.code for p in mine}, text
     # the rest of the rulebook still checks clean: one bad file does not hide or cause others
     others = [p for p in report.problems if p not in mine]
     assert others == [], [str(p) for p in others]
