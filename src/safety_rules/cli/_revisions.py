@@ -228,12 +228,16 @@ def _diff_annotations(diff: RevisionDiff) -> list[Annotation]:
 
 
 def _diff_table(diff: RevisionDiff) -> Any:
-    table = Table(title=f"规则修订：{_tree_line(diff)}", caption=_counts(diff))
-    for h in ("编号", "影响", "对象", "变更", "反例"):
-        table.add_column(h, overflow="fold")
+    table = Table(title=f"规则修订：{_tree_line(diff)}", caption=_counts(diff), show_lines=True)
+    table.add_column("编号 / 影响", no_wrap=True)
+    table.add_column("对象", overflow="fold", max_width=28)
+    table.add_column("变更与反例", overflow="fold")
     for c in diff.changes:
         style = {"breaking": "bold red", "outcomes": "yellow", "wording": "dim"}[c.level]
-        table.add_row(c.id, Text(LEVEL_LABELS[c.level], style=style), _subject(c), c.summary, witness_text(c))
+        what = Text(c.summary)
+        if c.witness or c.witness_note:
+            what.append("\n" + witness_text(c), style="dim")
+        table.add_row(Text(f"{c.id}\n{LEVEL_LABELS[c.level]}", style=style), _subject(c), what)
     return table
 
 
@@ -328,14 +332,14 @@ def _impact_annotations(impact: Impact) -> list[Annotation]:
 
 
 def _impact_table(impact: Impact) -> Any:
-    table = Table(title=f"修订影响：{impact.base.rulebook_version} → {impact.head.rulebook_version}，企业 "
+    table = Table(title=f"修订影响：规则库 {impact.base.rulebook_version} → {impact.head.rulebook_version}，参考企业 "
                   f"{impact.enterprises} 家，日期 {', '.join(str(d) for d in impact.dates)}",
                   caption=f"结果改变的企业 {len(impact.affected)} 家")
-    for h in ("企业", "日期", "规则", "改变", "原", "现"):
+    for h in ("企业", "日期", "规则", "改变：原 → 现"):
         table.add_column(h, overflow="fold")
     for c in impact.changes:
-        table.add_row(f"{c.enterprise_name or ''} {c.enterprise_id}", str(c.as_of or ""), c.rule_id,
-                      KIND_LABELS[c.kind], c.old or "", c.new or "")
+        table.add_row(c.enterprise_id, str(c.as_of or ""), c.rule_id,
+                      f"{KIND_LABELS[c.kind]}：{c.old or ''} → {c.new or ''}")
     totals = Table(title="按规则合计（企业数）")
     for h in ("规则", "新增认定", "取消认定", "其他改变"):
         totals.add_column(h, justify="left" if h == "规则" else "right")
