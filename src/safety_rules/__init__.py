@@ -46,6 +46,8 @@ from .fieldwork._plan import Explanation, Plan, PlanCheck, PlanFile, TeamDay, Vi
 from .fieldwork._plan_check import check_plan, load_plan
 from .fieldwork._planner import plan_campaign
 from .law._catalog import ResolvedCitation, Sanction, Tier
+from .revisions._diff import Change, RevisionDiff, Witness, compare_rulebooks
+from .revisions._impact import Impact, OutcomeChange, revision_impact
 from .shared._errors import (
     EvaluationLogError,
     EventStoreError,
@@ -59,6 +61,7 @@ from .shared._errors import (
     PlanningError,
     Problem,
     RegistryLogError,
+    RevisionError,
     RulebookError,
     SafetyRulesError,
     SchemaError,
@@ -84,6 +87,7 @@ __all__ = [
     "Campaign",
     "Case",
     "CaseResult",
+    "Change",
     "CheckReport",
     "Checklist",
     "CountedEvaluation",
@@ -107,6 +111,7 @@ __all__ = [
     "FactError",
     "Finding",
     "FindingOutcome",
+    "Impact",
     "InputError",
     "LegacyRecord",
     "LogIntegrityError",
@@ -116,6 +121,7 @@ __all__ = [
     "NewEvent",
     "NotEncoded",
     "NotFoundError",
+    "OutcomeChange",
     "PartCoverage",
     "PastAssignment",
     "Plan",
@@ -132,6 +138,8 @@ __all__ = [
     "RegistryLog",
     "RegistryLogError",
     "ResolvedCitation",
+    "RevisionDiff",
+    "RevisionError",
     "RuleExplanation",
     "Rulebook",
     "RulebookError",
@@ -148,6 +156,7 @@ __all__ = [
     "Violation",
     "Visit",
     "Withdrawal",
+    "Witness",
     "WorkbookError",
     "YamlError",
     "build_checklist",
@@ -157,6 +166,7 @@ __all__ = [
     "checklist_markdown",
     "checklist_workbook",
     "checklist_yaml",
+    "compare_rulebooks",
     "expert_scores",
     "load_campaign",
     "load_cases",
@@ -171,4 +181,5 @@ __all__ = [
     "plan_campaign",
     "postgres_grants",
     "read_checklist_workbook",
+    "revision_impact",
 ]

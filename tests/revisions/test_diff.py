@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safety_rules import Rulebook
+from safety_rules import Rulebook, compare_rulebooks
 from safety_rules.engine._expressions import parse_expression
 from safety_rules.engine._interpreter import evaluate
 from safety_rules.engine._types import Type
@@ -38,7 +38,7 @@ def _state(book: Rulebook, rule_id: str, facts: dict[str, object], day: object) 
 def test_a_threshold_change_is_named_exactly_with_a_witness(pair: tuple[Path, Path]) -> None:
     base, head = pair
     raise_threshold(head)
-    diff = diff_trees(*read_pair(str(base), str(head)))
+    diff = compare_rulebooks(str(base), str(head))
     (change,) = diff.changes
     assert change.subject == "mining.open-pit-slope-monitoring" and change.version == "2022"
     assert change.kind == "version-condition" and change.level == "outcomes"

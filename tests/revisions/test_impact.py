@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from safety_rules import revision_impact
 from safety_rules.revisions._diff import diff_trees
 from safety_rules.revisions._impact import assess_impact, corpus_files, default_dates
 from safety_rules.revisions._trees import read_pair
@@ -47,6 +48,13 @@ def test_impact_names_exactly_the_enterprises_whose_outcome_flips(pair: tuple[Pa
     (total,) = impact.rules
     assert (total.rule_id, total.added, total.removed, total.changed) == ("mining.open-pit-slope-monitoring", 0, 2, 0)
     assert impact.enterprises == 5 and impact.assessments == 5 * 2 * 2
+
+
+def test_the_library_call_gives_the_same_answer(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    base, head = pair
+    raise_threshold(head)
+    impact = revision_impact(str(base), str(head), corpus=[_corpus(tmp_path / "corpus")])
+    assert impact.affected == ["AT-200", "AT-200-B"] and impact.dates == [dt.date(2022, 8, 31), dt.date(2022, 9, 1)]
 
 
 def test_impact_markdown_and_json(pair: tuple[Path, Path], tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from ..revisions._comparison import comparison_markdown, witness_text, write_com
 from ..revisions._condition_coverage import CoverageReport, condition_coverage
 from ..revisions._diff import LEVEL_LABELS, LEVELS, Change, RevisionDiff, diff_trees
 from ..revisions._gate import changelog_entry, gate_problems
-from ..revisions._impact import KIND_LABELS, Impact, assess_impact, corpus_files, default_dates
+from ..revisions._impact import DEFAULT_CORPUS, KIND_LABELS, Impact, assess_impact, corpus_files, default_dates
 from ..revisions._mutants import Mutant, mutant_problems, mutation_check
 from ..revisions._trees import read_pair, read_tree, rules_dir_in_repo
 from ..revisions._vacuity import vacuity_problems
@@ -32,7 +32,6 @@ from ._annotations import Annotation
 from ._app import app, err, fail, handled, out, print_json, progress_bar
 from ._schema import modeline_problems
 
-DEFAULT_CORPUS = (Path("examples/enterprises"), Path("tests/corpus"))
 _CODE_TEXT = {code: f"{c.name}: {c.description}" for code, c in CODES.items()}
 
 

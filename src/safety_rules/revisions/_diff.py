@@ -40,7 +40,7 @@ from ..engine._rulebook import Rulebook
 from ..shared._windows import ONE_DAY
 from ..shared._yaml import YamlMapping
 from ._normalise import differences, normalise
-from ._trees import RuleTree
+from ._trees import RuleTree, read_pair
 from ._witness import DEFAULT_BUDGET, search, slots_for
 
 Level = Literal["breaking", "outcomes", "wording"]
@@ -109,6 +109,13 @@ class RevisionDiff(BaseModel):
     @property
     def changes_outcomes(self) -> bool:
         return any(c.level != "wording" for c in self.changes)
+
+
+def compare_rulebooks(base: str, head: str | None = None, *, budget: int = DEFAULT_BUDGET) -> RevisionDiff:
+    """What a revision changes. ``base`` and ``head`` are rules directories or git revisions of
+    the repository around the working directory; ``head`` defaults to ``./rules``. Raises
+    :class:`RevisionError` when a side cannot be read."""
+    return diff_trees(*read_pair(base, head), budget=budget)
 
 
 def change_id(kind: str, subject: str, version: str | None, path: str) -> str:

@@ -25,8 +25,8 @@ from ..engine._enterprise import Enterprise
 from ..engine._results import Assessment
 from ..shared._errors import SafetyRulesError
 from ..shared._windows import ONE_DAY
-from ._diff import SEVERITY_LABELS, RevisionDiff, TreeInfo, tree_info
-from ._trees import RuleTree
+from ._diff import SEVERITY_LABELS, RevisionDiff, TreeInfo, diff_trees, tree_info
+from ._trees import RuleTree, read_pair
 
 Kind = Literal["finding_added", "finding_removed", "severity", "citations", "sanction", "sub_items",
                "now_undetermined", "now_determinable", "applicability", "not_encoded", "unreadable"]
@@ -36,6 +36,7 @@ KIND_LABELS: dict[str, str] = {
     "now_determinable": "不再待查明", "applicability": "适用性改变", "not_encoded": "未编码条款改变",
     "unreadable": "企业文件只能由一方读取",
 }
+DEFAULT_CORPUS = (Path("examples/enterprises"), Path("tests/corpus"))
 STATE_LABELS: dict[str, str] = {"finding": "认定", "undetermined": "待查明", "compliant": "符合",
                                 "not_applicable": "不适用", "not_in_force": "无有效版本", "absent": "无此规则"}
 
@@ -79,6 +80,17 @@ class Impact(BaseModel):
     def affected(self) -> list[str]:
         """Enterprise ids whose outcome changes, in order."""
         return sorted({c.enterprise_id for c in self.changes})
+
+
+def revision_impact(base: str, head: str | None = None, corpus: Iterable[str | Path] = (),
+                    dates: Iterable[dt.date] = ()) -> Impact:
+    """Which enterprises of ``corpus`` (directories; default ``examples/enterprises`` and
+    ``tests/corpus`` where present) get another outcome from ``base`` to ``head`` (as for
+    :func:`compare_rulebooks`) on ``dates`` (default: around every boundary the revision touches)."""
+    old, new = read_pair(base, head)
+    days = sorted(set(dates)) or default_dates(diff_trees(old, new, budget=0))
+    directories = [Path(d) for d in corpus] or [d for d in DEFAULT_CORPUS if d.is_dir()]
+    return assess_impact(old, new, corpus_files(directories), days, corpus=[str(d) for d in directories])
 
 
 def default_dates(diff: RevisionDiff) -> list[dt.date]:
