@@ -80,10 +80,6 @@ class Change(BaseModel):
     days: list[dt.date] = Field(default_factory=list, description="first days on which the change shows "
                                 "(edition and version boundaries it touches)")
 
-    @property
-    def rule_id(self) -> str | None:
-        return self.subject if ":" not in self.subject and self.subject != "rulebook" else None
-
 
 class TreeInfo(BaseModel):
     name: str

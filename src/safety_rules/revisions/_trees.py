@@ -15,11 +15,10 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from ..engine._loader import FACTS_DIR, LAW_DIR, TABLES_DIR, Parts, load_parts
 from ..engine._rulebook import Rulebook
-from ..shared._errors import Problem, RevisionError, SafetyRulesError
+from ..shared._errors import RevisionError
 from ..shared._yaml import YamlMapping, load_yaml
 
 DEFAULT_RULES_DIR = "rules"
@@ -138,10 +137,7 @@ def _load(name: str, root: Path, shown_root: str, commit: str | None) -> RuleTre
             return path
         return str(PurePosixPath(shown_root) / PurePosixPath(*rel.parts))
 
-    try:
-        parts, problems = load_parts(root)
-    except SafetyRulesError as exc:  # pragma: no cover - load_parts reports rather than raises
-        raise RevisionError(f"{what} cannot be read: {exc}") from None
+    parts, problems = load_parts(root)
     errors = [dataclasses.replace(p, path=shown(p.path)) for p in problems if p.level == "error"]
     if parts is None or errors:
         first = f"; the first: {errors[0]}" if errors else ""
@@ -160,12 +156,7 @@ def _places(root: Path, tree: RuleTree) -> dict[tuple[str, str], tuple[str, int 
         d = root / sub
         return sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml")) if d.is_dir() else []
 
-    def read(path: Path) -> Any:
-        try:
-            return load_yaml(path)
-        except SafetyRulesError:  # pragma: no cover - the loader already read it
-            return None
-
+    read = load_yaml  # every file loaded cleanly a moment ago, or the tree was refused
     for path in files(FACTS_DIR):
         raw = read(path)
         facts = raw.get("facts") if isinstance(raw, YamlMapping) else None
@@ -189,7 +180,3 @@ def _places(root: Path, tree: RuleTree) -> dict[tuple[str, str], tuple[str, int 
     places[("rulebook", "")] = (tree.shown(root / "rulebook.yaml"), None)
     return places
 
-
-def problem_lines(exc: RevisionError) -> list[Problem]:
-    """The problems a :class:`RevisionError` carries (empty when it has a single message)."""
-    return list(exc.context.get("problems") or [])
