@@ -127,7 +127,8 @@ def test_markdown_json_and_comparison_output(pair: tuple[Path, Path], tmp_path: 
 
 
 FACTS = {"x": Type("number", unit="m"), "y": Type("number", unit="m"), "a": Type("bool"), "b": Type("bool")}
-LEAVES = ["x >= 200", "200 <= x", "not (x < 200)", "x > 3", "y == 2", "a", "not b", "x < y", "a == b"]
+LEAVES = ["x >= 200", "200 <= x", "not (x < 200)", "x > 3", "y == 2", "a", "not b", "x < y", "a == b",
+          "x - y - 1 >= 0", "x + y * 2 > 3", "x / (y - 2) < 1", "(1 if a else 2 if b else 3) == y"]
 EXPRESSIONS = st.recursive(
     st.sampled_from(LEAVES),
     lambda kids: st.one_of(

@@ -4,7 +4,6 @@ mutants, dead and vacuous sub-conditions, the version gate) and its machine form
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -29,7 +28,7 @@ from ..shared._errors import Problem, RevisionError
 from ..shared._yaml import load_yaml
 from . import _annotations
 from ._annotations import Annotation
-from ._app import app, err, fail, handled, out, print_json, progress_bar
+from ._app import app, err, fail, handled, out, print_json, progress_bar, write
 from ._schema import modeline_problems
 
 _CODE_TEXT = {code: f"{c.name}: {c.description}" for code, c in CODES.items()}
@@ -119,12 +118,12 @@ def run_check(report: CheckReport, name: str, opts: CheckOptions) -> int:
                   markup=False)
         annotations = [_problem_annotation(p) for p in [*problems, *warnings]]
         if opts.format == "github":
-            sys.stdout.write(_annotations.github(annotations))
+            write(_annotations.github(annotations))
         elif opts.format == "sarif":
-            sys.stdout.write(_annotations.sarif(annotations, _CODE_TEXT))
+            write(_annotations.sarif(annotations, _CODE_TEXT))
         else:
             rules = book.rule_ids if book is not None else []
-            sys.stdout.write(_annotations.junit("safety-rules check", annotations, passed=rules))
+            write(_annotations.junit("safety-rules check", annotations, passed=rules))
     return 1 if problems else 0
 
 
@@ -261,19 +260,19 @@ def diff(
         write_comparison_xlsx(result, xlsx)
         err.print(f"wrote {xlsx}", highlight=False, markup=False)
     if format is DiffFormat.json:
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        write(result.model_dump_json(indent=2) + "\n")
     elif format is DiffFormat.markdown:
-        sys.stdout.write(diff_markdown(result))
+        write(diff_markdown(result))
     elif format is DiffFormat.comparison:
-        sys.stdout.write(comparison_markdown(result))
+        write(comparison_markdown(result))
     elif format is DiffFormat.changelog:
-        sys.stdout.write(changelog_entry(result))
+        write(changelog_entry(result))
     elif format is DiffFormat.github:
-        sys.stdout.write(_annotations.github(_diff_annotations(result)))
+        write(_annotations.github(_diff_annotations(result)))
     elif format is DiffFormat.sarif:
-        sys.stdout.write(_annotations.sarif(_diff_annotations(result), {c.kind: c.kind for c in result.changes}))
+        write(_annotations.sarif(_diff_annotations(result), {c.kind: c.kind for c in result.changes}))
     elif format is DiffFormat.junit:
-        sys.stdout.write(_annotations.junit("safety-rules diff", _diff_annotations(result)))
+        write(_annotations.junit("safety-rules diff", _diff_annotations(result)))
     else:
         out.print(_diff_table(result))
 
@@ -375,15 +374,15 @@ def impact(
     for u in result.unreadable:
         err.print(f"{u.side}: {u.message}", highlight=False, markup=False)
     if format is ImpactFormat.json:
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        write(result.model_dump_json(indent=2) + "\n")
     elif format is ImpactFormat.markdown:
-        sys.stdout.write(impact_markdown(result))
+        write(impact_markdown(result))
     elif format is ImpactFormat.github:
-        sys.stdout.write(_annotations.github(_impact_annotations(result)))
+        write(_annotations.github(_impact_annotations(result)))
     elif format is ImpactFormat.sarif:
-        sys.stdout.write(_annotations.sarif(_impact_annotations(result), KIND_LABELS))
+        write(_annotations.sarif(_impact_annotations(result), KIND_LABELS))
     elif format is ImpactFormat.junit:
-        sys.stdout.write(_annotations.junit("safety-rules impact", _impact_annotations(result)))
+        write(_annotations.junit("safety-rules impact", _impact_annotations(result)))
     else:
         for table in _impact_table(result):
             out.print(table)

@@ -46,15 +46,20 @@ def _replace(root: Expr, target: Expr, new: Expr) -> Expr:
     changes: dict[str, Any] = {}
     for f in dataclasses.fields(root):
         value = getattr(root, f.name)
-        if isinstance(value, Expr):
-            replaced = _replace(value, target, new)
-            if replaced is not value:
-                changes[f.name] = replaced
-        elif isinstance(value, tuple) and value and all(isinstance(v, Expr) for v in value):
-            items: tuple[Expr, ...] = tuple(_replace(v, target, new) for v in value)
-            if any(a is not b for a, b in zip(items, value, strict=True)):
-                changes[f.name] = items
+        replaced = _replace_in(value, target, new)
+        if replaced is not value:
+            changes[f.name] = replaced
     return dataclasses.replace(root, **changes) if changes else root
+
+
+def _replace_in(value: Any, target: Expr, new: Expr) -> Any:
+    """A field's value with ``target`` replaced, through tuples (``IfElse.branches`` nests them)."""
+    if isinstance(value, Expr):
+        return _replace(value, target, new)
+    if isinstance(value, tuple):
+        items = tuple(_replace_in(v, target, new) for v in value)
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    return value
 
 
 def _number(value: float) -> str:

@@ -114,7 +114,7 @@ class _Normaliser:
                 return replace(e, op=_MIRRORED[e.op], left=left, right=right)
             return replace(e, left=left, right=right)
         if isinstance(e, Arith):
-            return replace(e, left=self.visit(e.left), right=self.visit(e.right))
+            return replace(e, operands=tuple(self.visit(o) for o in e.operands))
         if isinstance(e, Neg):
             return replace(e, operand=self.visit(e.operand))
         if isinstance(e, Aggregate):
@@ -131,7 +131,7 @@ class _Normaliser:
                     self.renamed[e.var] = previous
             return replace(e, var=canonical, filters=filters, body=body)
         if isinstance(e, IfElse):
-            return replace(e, condition=self.visit(e.condition), then=self.visit(e.then),
+            return replace(e, branches=tuple((self.visit(c), self.visit(t)) for c, t in e.branches),
                            otherwise=self.visit(e.otherwise))
         if isinstance(e, Call):
             return replace(e, args=tuple(self.visit(a) for a in e.args))
@@ -188,8 +188,9 @@ def _text(e: Expr) -> tuple[str, int]:
         p = _PRECEDENCE["compare"]
         return f"{_wrap(e.left, p + 1)} {e.op} {_wrap(e.right, p + 1)}", p
     if isinstance(e, Arith):
-        p = _PRECEDENCE[e.op]
-        return f"{_wrap(e.left, p)} {e.op} {_wrap(e.right, p, right=True)}", p
+        p = _PRECEDENCE[e.ops[0]]  # one precedence level per node
+        rest = "".join(f" {op} {_wrap(o, p, right=True)}" for op, o in zip(e.ops, e.operands[1:], strict=True))
+        return f"{_wrap(e.operands[0], p)}{rest}", p
     if isinstance(e, Neg):
         p = _PRECEDENCE["neg"]
         return f"-{_wrap(e.operand, p)}", p
@@ -200,7 +201,8 @@ def _text(e: Expr) -> tuple[str, int]:
         return f"{e.func}(" + ", ".join(_text(a)[0] for a in e.args) + ")", atom
     if isinstance(e, IfElse):
         p = _PRECEDENCE["ifelse"]
-        return f"{_wrap(e.then, p + 1)} if {_wrap(e.condition, p + 1)} else {_wrap(e.otherwise, p)}", p
+        chain = "".join(f"{_wrap(t, p + 1)} if {_wrap(c, p + 1)} else " for c, t in e.branches)
+        return f"{chain}{_wrap(e.otherwise, p)}", p
     if isinstance(e, Lookup):
         return f"lookup('{e.table}', {_text(e.key)[0]}, '{e.column}')", atom
     raise TypeError(f"cannot render {type(e).__name__}")
@@ -233,8 +235,12 @@ class Difference:
 
 def _head(e: Expr) -> tuple[Any, ...]:
     """What a node is apart from its children: two nodes with equal heads can be compared child by child."""
-    if isinstance(e, Compare | Arith):
+    if isinstance(e, Compare):
         return (type(e), e.op)
+    if isinstance(e, Arith):
+        return (type(e), e.ops)
+    if isinstance(e, IfElse):
+        return (type(e), len(e.branches))
     if isinstance(e, BoolOp):
         return (type(e), e.op)
     if isinstance(e, Aggregate):
@@ -243,7 +249,7 @@ def _head(e: Expr) -> tuple[Any, ...]:
         return (type(e), e.func, len(e.args))
     if isinstance(e, Lookup):
         return (type(e), e.table, e.column)
-    if isinstance(e, Not | Neg | IfElse):
+    if isinstance(e, Not | Neg):
         return (type(e),)
     return (type(e), e)  # leaves: equal only if equal
 
