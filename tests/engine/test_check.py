@@ -64,7 +64,9 @@ FIXTURE_CODES = {
     "replacement_cycle.yaml": "SR207", "replacement_one_sided.yaml": "SR207", "type_mismatch.yaml": "SR103",
     "unit_mismatch.yaml": "SR102", "unknown_document.yaml": "SR301", "unknown_fact.yaml": "SR101",
     "unknown_key.yaml": "SR002", "unknown_provision.yaml": "SR302", "version_gap.yaml": "SR205",
-    "wrong_industry.yaml": "SR202", "yaml_syntax.yaml": "SR001",
+    "wrong_industry.yaml": "SR202", "yaml_syntax.yaml": "SR001", "folded_condition.yaml": "SR101",
+    "id_with_newline.yaml": "SR002", "octal_number.yaml": "SR001", "overflowing_example.yaml": "SR401",
+    "unquoted_version.yaml": "SR002",
 }
 
 

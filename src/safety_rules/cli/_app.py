@@ -160,13 +160,19 @@ def rules_path(given: Path | None) -> tuple[Path, str]:
     return bundled, f"the bundled rulebook ({bundled})"
 
 
-def load_book(given: Path | None, *, machine: bool) -> Rulebook:
-    """Load the rulebook and say which one it is: on stdout before a table, on stderr before
-    machine output (JSON, Markdown) so that the output stays clean."""
-    path, name = rules_path(given)
-    book = Rulebook.load(path)
-    (err if machine else out).print(f"rulebook: {name}, version {book.version}", highlight=False, markup=False)
+def load_book(given: Path | None, *, machine: bool, announce: bool = True) -> Rulebook:
+    """Load the rulebook and say which one it is (``announce``; else call :func:`announce_book`
+    when output begins): on stdout before a table, on stderr before machine output (JSON,
+    Markdown) so that the output stays clean."""
+    book = Rulebook.load(rules_path(given)[0])
+    if announce:
+        announce_book(given, book, machine=machine)
     return book
+
+
+def announce_book(given: Path | None, book: Rulebook, *, machine: bool) -> None:
+    name = rules_path(given)[1]
+    (err if machine else out).print(f"rulebook: {name}, version {book.version}", highlight=False, markup=False)
 
 
 @contextmanager
@@ -269,7 +275,8 @@ def assess(
     Exit codes: 0 done; 1 --fail-on matched; 2 bad input (with --keep-going: after assessing the rest).
     """
     on = _fail_on(fail_on or [])
-    book = load_book(rules, machine=format is not AssessFormat.table)
+    machine = format is not AssessFormat.table
+    book = load_book(rules, machine=machine, announce=machine)  # a table says it once --strict has passed
     enterprises: list[Enterprise] = []
     problems = []
     with progress_bar(len(files), "读取企业文件") as advance:
@@ -300,6 +307,8 @@ def assess(
         for r, w in warned:
             err.print(f"{r.enterprise_id}: {w.message}", highlight=False, markup=False)
         fail(f"{len(warned)} warning(s) under --strict; nothing was assessed", code=1)
+    if not machine:
+        announce_book(rules, book, machine=False)
     if format is AssessFormat.jsonl:
         for r in results:
             _jsonl(r)

@@ -162,6 +162,8 @@ ZH: dict[str, dict[str, str]] = {
         "label": "字段中文名称",
         "unit": "数量的单位",
         "values": "枚举的可选值",
+        "minimum": "数量字段的最小值",
+        "maximum": "数量字段的最大值",
     },
     "LawDocument": {
         "id": "文件编号（小写字母、数字、连字符）",
@@ -358,9 +360,9 @@ def _value_schema(spec: FactSpec | FieldSpec) -> dict[str, Any]:
         out: dict[str, Any] = {"type": ["boolean", "null"]}
     elif spec.type == "number":
         out = {"type": ["number", "null"]}
-        if isinstance(spec, FactSpec) and spec.minimum is not None:
+        if spec.minimum is not None:
             out["minimum"] = spec.minimum
-        if isinstance(spec, FactSpec) and spec.maximum is not None:
+        if spec.maximum is not None:
             out["maximum"] = spec.maximum
     elif spec.type == "enum":
         out = {"enum": [*(spec.values or []), None]}

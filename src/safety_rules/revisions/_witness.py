@@ -119,9 +119,7 @@ def _scalar_candidates(spec: FactSpec | FieldSpec, numbers: Sequence[float], dat
     if spec.type == "enum":
         return tuple(spec.values or ())
     if spec.type == "number":
-        minimum = spec.minimum if isinstance(spec, FactSpec) else None
-        maximum = spec.maximum if isinstance(spec, FactSpec) else None
-        return tuple(number_candidates(numbers, minimum, maximum))
+        return tuple(number_candidates(numbers, spec.minimum, spec.maximum))
     if spec.type == "date":
         found: list[dt.date] = []
         for d in dates:
