@@ -310,6 +310,7 @@ ZH: dict[str, dict[str, str]] = {
         "as_of": "评估日期",
         "findings": "应恰好得到的认定",
         "undetermined": "应恰好待查明的规则（可省略）",
+        "compliant": "应判为符合的规则（至少这些，可省略）",
         "expect_gap": "已知差距：说明规则库尚未做到的（测试不因此失败）",
     },
     "ExpectedFinding": {

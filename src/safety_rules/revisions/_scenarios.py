@@ -10,6 +10,7 @@ so that a revision that adds a finding elsewhere, or drops one, is caught too::
       - {rule: dust.zone20-electrics, severity: major_hazard}
       - {rule: dust.sander-spark-detection, severity: major_hazard}
     undetermined: [dust.ignition-source-control]   # optional: exactly these
+    compliant: [dust.foreign-matter-removal]       # optional: these at least
     expect_gap: 2017年砂光机项目的……尚未编码       # optional: a known gap; the scenario
                                                    # states what the law requires, the tool does not yet
 
@@ -50,6 +51,7 @@ class Scenario(_Strict):
     as_of: dt.date
     findings: list[ExpectedFinding]
     undetermined: list[str] | None = None
+    compliant: list[str] | None = Field(default=None, description="rules that must be compliant (these at least)")
     expect_gap: str | None = Field(default=None, description="已知差距：说明规则库尚未做到的，测试不因此失败")
 
     @model_validator(mode="after")
@@ -97,4 +99,9 @@ def run_scenario(book: Rulebook, path: str | Path) -> list[str]:
         undetermined = sorted(u.rule_id for u in result.undetermined)
         if undetermined != sorted(s.undetermined):
             problems.append(f"expected undetermined {sorted(s.undetermined)}, got {undetermined}")
+    if s.compliant is not None:
+        for rid in sorted(set(s.compliant) - set(result.compliant)):
+            state = "a finding" if rid in got else "undetermined" if any(
+                u.rule_id == rid for u in result.undetermined) else "not compliant"
+            problems.append(f"expected {rid} to be compliant, got {state}")
     return problems

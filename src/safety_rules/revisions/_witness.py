@@ -15,8 +15,8 @@ compare them with a few constants, and between two neighbouring constants every 
 fact gives the same result for such comparisons, so the search is small and, for them,
 complete. It is bounded by a budget of evaluations; a search cut short says so.
 
-Records (a list of dust collectors) are searched as an empty list or one record whose used
-fields are given one by one, so a witness names one record.
+Records (a list of dust collectors) are searched as an empty list, or one record whose used
+fields are given one by one, or two such records alike (``count(...) == 2`` needs two).
 
 The same search answers the static warnings of ``check``: a sub-condition that no candidate
 makes true is dead, one that none makes false is vacuous.
@@ -204,12 +204,13 @@ def _derived_behind(exprs: Iterable[Expr], book: Rulebook) -> list[str]:
 
 def assignments(slots: Sequence[Slot]) -> Iterator[dict[str, Any]]:
     """Every assignment of the slots, fewer facts given first (a records fact given whole as
-    an empty list, or as one record built from its field slots)."""
+    an empty list, or as one record built from its field slots, then as two such records)."""
     for k in range(len(slots) + 1):
         for chosen in itertools.combinations(slots, k):
             whole = {s.fact for s in chosen if s.field is None and s.candidates == ((),)}
             if any(s.field is not None and s.fact in whole for s in chosen):
                 continue  # an empty list and a record of the same fact: say one or the other
+            built = sorted({s.fact for s in chosen if s.field is not None})
             for values in itertools.product(*(s.candidates for s in chosen)):
                 facts: dict[str, Any] = {}
                 for s, v in zip(chosen, values, strict=True):
@@ -219,6 +220,10 @@ def assignments(slots: Sequence[Slot]) -> Iterator[dict[str, Any]]:
                         record = facts.setdefault(s.fact, [{}])[0]
                         record[s.field] = v
                 yield facts
+                # the same records twice: count(...) == 2 and "two exits" need two of them
+                for twice in itertools.chain.from_iterable(
+                        itertools.combinations(built, n) for n in range(1, len(built) + 1)):
+                    yield {**facts, **{f: [facts[f][0], dict(facts[f][0])] for f in twice}}
 
 
 def search(slots: Sequence[Slot], old: Callable[[Mapping[str, Any]], Hashable],
