@@ -65,6 +65,7 @@ class _CleanConsole(Console):
 out = _CleanConsole(soft_wrap=True, emoji=False)
 err = _CleanConsole(stderr=True, soft_wrap=True, emoji=False)
 
+
 def _version(value: bool) -> None:
     if value:
         sys.stdout.write(f"safety-rules {__version__}\n")

@@ -9,7 +9,7 @@ so that a revision that adds a finding elsewhere, or drops one, is caught too::
     findings:                              # exactly these, no more and no fewer
       - {rule: dust.zone20-electrics, severity: major_hazard}
       - {rule: dust.sander-spark-detection, severity: major_hazard}
-    undetermined: [dust.ignition-source-control]   # optional: exactly these
+    undetermined: [dust.ignition-source-control]   # optional: exactly these (brittle as rules are added)
     compliant: [dust.foreign-matter-removal]       # optional: these at least
     expect_gap: 2017年砂光机项目的……尚未编码       # optional: a known gap; the scenario
                                                    # states what the law requires, the tool does not yet
