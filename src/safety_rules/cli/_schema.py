@@ -156,6 +156,7 @@ ZH: dict[str, dict[str, str]] = {
         "maximum": "数量的最大值",
         "derive": "派生事实的计算表达式（派生事实不由检查人员填写）",
         "note": "说明（如依据的标准条款）",
+        "any_industry": "任何行业的企业都可填写的事实（如国民经济行业分类代码）",
     },
     "FieldSpec": {
         "type": "字段类型：bool、number、enum、string、date",
