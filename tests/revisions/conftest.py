@@ -34,13 +34,14 @@ def pair(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def raise_threshold(head: Path) -> None:
-    """The revision of the issue: the 2022 dump-slope threshold from '>= 200' (200 m 及以上) to '> 200',
+    """The revision of the issue: the 2022 pit-slope threshold from '>= 200' (200 m 及以上) to '> 200',
     with the boundary example that pins it brought along (else the revision fails its own examples)."""
-    edit(head, SLOPE, "mine_dump_height_m >= 200", "mine_dump_height_m > 200", count=-1)
+    edit(head, SLOPE, "mine_slope_height_m >= 200 and not mine_slope_online_monitoring",
+         "mine_slope_height_m > 200 and not mine_slope_online_monitoring", count=-1)
     path = head / SLOPE
     text = path.read_text(encoding="utf-8")
-    start = text.index("      - name: 排土场恰好200米、无稳定监测系统")
+    start = text.index("      - name: 采场边坡恰好200米，无在线监测")
     end = text.index("      - name:", start + 1)
-    block = text[start:end].replace("expect: violated\n        sub_items: [\"2\"]", "expect: compliant")
+    block = text[start:end].replace("expect: violated\n        sub_items: [\"1\"]", "expect: compliant")
     assert "expect: compliant" in block
     path.write_text(text[:start] + block + text[end:], encoding="utf-8")

@@ -42,10 +42,10 @@ def test_a_threshold_change_is_named_exactly_with_a_witness(pair: tuple[Path, Pa
     (change,) = diff.changes
     assert change.subject == "mining.open-pit-slope-monitoring" and change.version == "2022"
     assert change.kind == "version-condition" and change.level == "outcomes"
-    assert change.details == ["mine_dump_height_m >= 200 → mine_dump_height_m > 200"]
+    assert change.details == ["mine_slope_height_m >= 200 → mine_slope_height_m > 200"]
     assert change.file is not None and change.file.endswith(SLOPE) and change.line is not None
     w = change.witness
-    assert w is not None and w.facts["mine_dump_height_m"] == 200
+    assert w is not None and w.facts["mine_slope_height_m"] == 200
     # the witness separates old and new through the real evaluators, not just the search's own
     old, new = Rulebook.load(base), Rulebook.load(head)
     assert _state(old, change.subject, w.facts, w.as_of) != _state(new, change.subject, w.facts, w.as_of)
@@ -107,11 +107,11 @@ def test_markdown_json_and_comparison_output(pair: tuple[Path, Path], tmp_path: 
     code, out, _ = run_cli("diff", str(base), str(head), "-f", "json")
     data = json.loads(out)
     assert code == 0 and [c["details"] for c in data["changes"]] == [
-        ["mine_dump_height_m >= 200 → mine_dump_height_m > 200"]]
-    assert data["changes"][0]["witness"]["facts"]["mine_dump_height_m"] == 200
+        ["mine_slope_height_m >= 200 → mine_slope_height_m > 200"]]
+    assert data["changes"][0]["witness"]["facts"]["mine_slope_height_m"] == 200
     code, out, _ = run_cli("diff", str(base), str(head), "-f", "markdown")
-    assert "### 改变评估结果" in out and "mine_dump_height_m >= 200 → mine_dump_height_m > 200" in out
-    assert "mine_dump_height_m=200" in out
+    assert "### 改变评估结果" in out and "mine_slope_height_m >= 200 → mine_slope_height_m > 200" in out
+    assert "mine_slope_height_m=200" in out
     xlsx = tmp_path / "对照表.xlsx"
     code, out, _ = run_cli("diff", str(base), str(head), "-f", "comparison", "--xlsx", str(xlsx))
     assert code == 0 and "| 原规定 | 修订后 |" in out

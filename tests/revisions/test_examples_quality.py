@@ -78,8 +78,8 @@ def test_dead_and_vacuous_sub_conditions_are_warnings(rules_copy: Path) -> None:
     found = vacuity_problems(book, book.lineage("mining.dead-conditions"))
     text = {(p.code, p.message.split("sub-condition ", 1)[1].split(" ", 1)[0]) for p in found}
     assert ("SR604", "'mine_slope_height_m") in text  # >= 200 and < 100: never together
-    assert any(p.code == "SR604" and "'mine_dump_height_m < 0'" in p.message for p in found)  # minimum: 0
-    assert any(p.code == "SR605" and "'mine_dump_height_m >= 0'" in p.message for p in found)
+    assert any(p.code == "SR604" and "'mine_exit_spacing_m < 0'" in p.message for p in found)  # minimum: 0
+    assert any(p.code == "SR605" and "'mine_exit_spacing_m >= 0'" in p.message for p in found)
     assert all(p.level == "warning" for p in found) and len(found) == 3
     code, out, _ = run_cli("check", str(rules_copy))
     assert code == 0 and "[SR604]" in out and "[SR605]" in out

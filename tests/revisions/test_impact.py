@@ -17,9 +17,9 @@ from .conftest import raise_threshold
 DUMP = """enterprise: {{id: {id}, name: {name}, industries: [mining], region: "371302"}}
 facts:
   mine_open_pit: true
-  mine_slope_height_m: 90
-  mine_dump_height_m: {height}
-  mine_dump_stability_monitoring_system: false
+  mine_slope_height_m: {height}
+  mine_slope_online_monitoring: false
+  mine_op_waste_dumps: []
   mine_monitoring_tampered: false
 """
 
