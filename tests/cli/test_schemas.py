@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,24 @@ def test_schema_command() -> None:
     assert schema_text(json.loads(out)) == out
     code, _, err = run_cli("schema", "rules")
     assert code == 2 and "did you mean 'rule'" in err
+
+
+def test_writing_the_schemas_names_them_in_a_new_rule_file(tmp_path: Path) -> None:
+    """A rule file added without the modeline (another branch's new lineage) gets it from the one
+    regenerating command, relative to where the schemas are written; the rest stays as it was."""
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    new = rules / "dust" / "zone20-electrics.yaml"
+    body = new.read_text(encoding="utf-8").split("\n", 1)[1]
+    new.write_text(body.replace("\n", "\r\n"), encoding="utf-8", newline="")
+    other = rules / "mining" / "open-pit-slope-monitoring.yaml"
+    before = other.read_bytes()
+    code, out, _ = run_cli("check", str(rules))
+    assert code == 0 and "[SR005]" in out
+    code, _, err = run_cli("schema", "--write", str(tmp_path / "schemas"), "--rules", str(rules))
+    assert code == 0 and f"first line of {new}" in err
+    assert new.read_bytes() == (f"{MODELINE}../../schemas/rulebook/rule.schema.json\r\n" + body.replace(
+        "\n", "\r\n")).encode()
+    assert other.read_bytes() == before
+    code, out, _ = run_cli("check", str(rules))
+    assert code == 0 and "[SR005]" not in out

@@ -29,12 +29,20 @@ from .. import __version__
 from ..engine._check import check_rulebook
 from ..engine._enterprise import Enterprise
 from ..engine._rule_files import RulebookFile
-from ..engine._rulebook import Rulebook, default_rules_path
+from ..engine._rulebook import BUNDLED, Rulebook, default_rules_path
 from ..shared._errors import SafetyRulesError, did_you_mean
 from ..shared._validation import schema_error, validate
 from ..shared._yaml import load_yaml
 from . import _render
-from ._schema import FORMATS, RULEBOOK_SCHEMAS, json_schema, rulebook_schema, schema_text, write_schemas
+from ._schema import (
+    FORMATS,
+    RULEBOOK_SCHEMAS,
+    add_modelines,
+    json_schema,
+    rulebook_schema,
+    schema_text,
+    write_schemas,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="China's work-safety inspection standards as versioned, testable rules.")
@@ -395,13 +403,18 @@ def schema(
                                                "provisions and industries (rule and enterprise formats)")] = False,
     rules: RulesOption = None,
     write: Annotated[Path | None, typer.Option("--write", show_default=False, help="write every committed schema "
-                                               "into this directory (schemas/) instead")] = None,
+                                               "into this directory (schemas/) instead, and name it on the "
+                                               "first line of each rule file that does not")] = None,
 ) -> None:
     """Print the JSON Schema of a file format (for editor completion and validation)."""
     if write is not None:
         book = load_book(rules, machine=True)
         for path in write_schemas(write, book):
             err.print(f"wrote {path}", highlight=False, markup=False)
+        # the copy inside an installed package is not the team's to edit
+        if not rules_path(rules)[0].resolve().is_relative_to(BUNDLED.resolve()):
+            for path in add_modelines(book, write):
+                err.print(f"named the schema on the first line of {path}", highlight=False, markup=False)
         return
     if kind not in FORMATS:
         hint = did_you_mean(kind, FORMATS)

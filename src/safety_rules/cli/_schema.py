@@ -13,12 +13,16 @@ stale; ``safety-rules schema --write schemas/`` regenerates them):
 Every rule file names its schema on its first line, for the YAML language server::
 
     # yaml-language-server: $schema=../../schemas/rulebook/rule.schema.json
+
+``--write`` also puts that line on a rule file that lacks it, so that rule files added by
+others need no hand edit before the tests pass.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +237,8 @@ ZH: dict[str, dict[str, str]] = {
         "continues": "承接的上一版本条款（用于新旧对照）",
         "source_checked": "是否已对照原文核对",
         "note": "说明",
+        "applies_to": "仅用于条目：该条目在其所属部分内适用的企业条件（事实目录上的条件）："
+                      "为假时不列入该企业的未编码条款，未知时仍列入",
     },
     "ProvisionRef": {
         "provision": "条款编号",
@@ -438,6 +444,22 @@ def modeline_problems(book: Rulebook) -> list[Problem]:
                                  "（首行应指向 JSON Schema，编辑器才能提示）", path=str(path), line=1, rule_id=rid,
                                  level="warning", code="SR005"))
     return found
+
+
+def add_modelines(book: Rulebook, directory: Path) -> list[Path]:
+    """Put the modeline naming ``directory``'s rule schema on each rule file without one;
+    returns the files changed. The rest of a file is kept byte for byte (line endings too)."""
+    target = (directory / "rulebook" / "rule.schema.json").resolve()
+    changed = []
+    for problem in modeline_problems(book):
+        assert problem.path is not None
+        path = Path(problem.path)
+        relative = Path(os.path.relpath(target, path.resolve().parent)).as_posix()
+        data = path.read_bytes()
+        newline = b"\r\n" if data.split(b"\n", 1)[0].endswith(b"\r") else b"\n"
+        path.write_bytes(f"{MODELINE}{relative}".encode() + newline + data)
+        changed.append(path)
+    return changed
 
 
 def schema_text(schema: dict[str, Any]) -> str:
