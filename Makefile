@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck bench bench-quick clean schemas corpus
+.PHONY: demo test check lint typecheck bench bench-quick clean schemas corpus regenerate
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -65,8 +65,13 @@ bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/events.py --quick
 	$(BIN)/python benchmarks/planning.py --quick
 
+# after rules/ changes (a merge that adds lineages, facts or documents): schemas and the modeline
+# of new rule files, the reference corpus, and the problem-code table, in one step
+regenerate: schemas corpus
+	SAFETY_RULES_REGENERATE=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/shared/test_codes.py
+
 schemas: $(STAMP)
-	$(BIN)/safety-rules schema --write schemas
+	$(BIN)/safety-rules schema --write schemas --rules rules
 
 corpus: $(STAMP)
 	$(BIN)/python tests/corpus/generate.py

@@ -75,9 +75,12 @@ def test_wording_and_catalog_changes_have_levels(pair: tuple[Path, Path]) -> Non
     edit(head, "facts/mining.yaml", "question: 露天采场边坡的最大高度是多少米？",
          "question: 露天采场边坡最大高度（米）？")
     edit(head, SLOPE, "title: 高度200米及以上的边坡、排土场未进行监测", "title: 高度200米以上的边坡、排土场未进行监测")
+    edit(head, "nonferrous/gas-drainer-water-seal.yaml", "before_first_version: 30kPa 由本项首次规定",
+         "before_first_version: 30 kPa 由本项首次规定")
     diff = diff_trees(*read_pair(str(base), str(head)))
-    kinds = {(c.kind, c.level) for c in diff.changes}
-    assert kinds == {("fact-wording", "wording"), ("rule-title", "wording")}
+    kinds = {(c.kind, c.level, c.path) for c in diff.changes}
+    assert kinds == {("fact-wording", "wording", "question"), ("rule-title", "wording", "title"),
+                     ("rule-note", "wording", "before_first_version")}
     assert not diff.changes_outcomes
 
 

@@ -83,6 +83,8 @@ ZH: dict[str, dict[str, str]] = {
         "replaces": "本规则承接的旧规则编号（合并、拆分时）",
         "replaced_by": "承接本规则的新规则编号",
         "versions": "各版本，按生效日期排列",
+        "before_first_version": "为什么首个版本生效前不设违法版本（此前的做法不能确认违法的理由）；"
+                                "写明后 check 不再提示补设此前依据上位义务的版本",
         "note": "编码说明（为什么这样编码）",
     },
     "RuleVersion": {

@@ -220,9 +220,11 @@ class _Differ:
             if a != b:
                 self.add("rule-links", "wording", rid, key, f"{key}：{a} → {b}", old=a, new=b,
                          place=self._place(self.head, new, key))
-        if old.spec.note != new.spec.note:
-            self.add("rule-note", "wording", rid, "note", "说明（note）改写", old=old.spec.note, new=new.spec.note,
-                     place=self._place(self.head, new, "note"))
+        for key, label in (("note", "说明（note）改写"),
+                           ("before_first_version", "首版之前的说明（before_first_version）改写")):
+            a, b = getattr(old.spec, key), getattr(new.spec, key)
+            if a != b:
+                self.add("rule-note", "wording", rid, key, label, old=a, new=b, place=self._place(self.head, new, key))
         self.applies_to(old, new, days)
         labels = [v.spec.version for v in old.versions]
         labels += [v.spec.version for v in new.versions if v.spec.version not in labels]

@@ -44,7 +44,8 @@ CODES: dict[str, Code] = {
     "SR207": Code("lineage-graph", "replaces/replaced_by 不对应、成环或新旧规则生效期重叠"),
     "SR208": Code("far-future-date", "日期在三年以后，可能是笔误（警告）"),
     "SR209": Code("contested-interpretation", "版本采用的解释存疑（警告）"),
-    "SR210": Code("duty-before-criteria", "判定标准施行前义务已存在，但规则没有该期间的违法行为版本（警告）"),
+    "SR210": Code("duty-before-criteria", "判定标准施行前义务已存在，但规则没有该期间的违法行为版本，"
+                  "也未在 before_first_version 说明理由（警告）"),
     "SR211": Code("unknown-industry", "引用了 rulebook.yaml 中没有的行业，或行业包含关系成环"),
     # -- citations
     "SR301": Code("unknown-document", "引用了法规目录中没有的文件"),
