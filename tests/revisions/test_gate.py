@@ -14,7 +14,7 @@ from safety_rules.revisions._diff import RevisionDiff
 from safety_rules.revisions._gate import changelog_section, version_key
 
 from ..conftest import RULES, run_cli
-from .conftest import raise_threshold
+from .conftest import SLOPE, edit, raise_threshold
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -36,7 +36,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_a_revision_with_impact_but_no_version_bump_fails(repo: Path) -> None:
     raise_threshold(repo / "rules")
-    _git(repo, "commit", "-q", "-am", "dump slopes: over 200 m only")
+    _git(repo, "commit", "-q", "-am", "pit slopes: over 200 m only")
     code, out, err = run_cli("check", "--base", "HEAD~1")
     assert code == 1
     assert "[SR606]" in out and "not above the base's" in out
@@ -45,12 +45,15 @@ def test_a_revision_with_impact_but_no_version_bump_fails(repo: Path) -> None:
     code, out, _ = run_cli("diff", "HEAD~1", "-f", "json")
     diff = RevisionDiff.model_validate_json(out)
     (change,) = diff.changes
+    old_version = diff.base.rulebook_version
+    code, out, _ = run_cli("diff", "HEAD~1", "-f", "changelog")
+    assert out.startswith(f"## {old_version}\n") and f"提高到 {old_version} 以上" in out and change.id in out
     rulebook = repo / "rules" / "rulebook.yaml"
     text = rulebook.read_text(encoding="utf-8")
-    old_version = diff.base.rulebook_version
     rulebook.write_text(text.replace(f"version: {old_version}", f"version: {old_version}.1"), encoding="utf-8")
-    entry = f"# 修订记录\n\n## {old_version}.1\n\n- {change.id} 排土场改为超过200米\n"
-    (repo / "rules" / "CHANGELOG.md").write_text(entry, encoding="utf-8")
+    code, out, _ = run_cli("diff", "HEAD~1", "-f", "changelog")
+    assert out.startswith(f"## {old_version}.1\n") and "<!--" not in out
+    (repo / "rules" / "CHANGELOG.md").write_text(f"# 修订记录\n\n{out}", encoding="utf-8")
     code, out, err = run_cli("check", "--base", "HEAD~1")
     assert code == 0, out + err
     assert out.strip().splitlines()[-1].startswith("ok: ")
@@ -69,9 +72,7 @@ def test_a_changelog_that_misses_an_id_fails(repo: Path) -> None:
 
 
 def test_wording_alone_needs_no_bump(repo: Path) -> None:
-    slope = repo / "rules" / "mining" / "open-pit-slope-monitoring.yaml"
-    slope.write_text(slope.read_text(encoding="utf-8").replace("建设边坡（排土场）在线监测系统", "建设在线监测系统"),
-                     encoding="utf-8")
+    edit(repo / "rules", SLOPE, "建设边坡（排土场）在线监测系统", "建设在线监测系统")
     code, out, err = run_cli("check", "--base", "main")
     assert code == 0, out + err
 

@@ -14,7 +14,7 @@ from safety_rules.revisions._trees import read_pair
 from ..conftest import run_cli
 from .conftest import raise_threshold
 
-DUMP = """enterprise: {{id: {id}, name: {name}, industries: [mining], region: "371302"}}
+PIT = """enterprise: {{id: {id}, name: {name}, industries: [mining], region: "371302"}}
 facts:
   mine_open_pit: true
   mine_slope_height_m: {height}
@@ -27,9 +27,9 @@ facts:
 def _corpus(directory: Path) -> Path:
     directory.mkdir()
     for eid, height in (("AT-200", 200), ("ABOVE-250", 250), ("BELOW-150", 150), ("AT-200-B", 200)):
-        (directory / f"{eid}.yaml").write_text(DUMP.format(id=eid, name=f"排土场{height}米", height=height),
+        (directory / f"{eid}.yaml").write_text(PIT.format(id=eid, name=f"采场边坡{height}米", height=height),
                                                encoding="utf-8")
-    (directory / "unknown-height.yaml").write_text(DUMP.format(id="UNKNOWN", name="未量", height="null"),
+    (directory / "unknown-height.yaml").write_text(PIT.format(id="UNKNOWN", name="未量", height="null"),
                                                    encoding="utf-8")
     return directory
 
@@ -82,7 +82,7 @@ def test_a_file_only_one_rulebook_reads_is_an_outcome_change(pair: tuple[Path, P
     assert [(c.kind, c.level, c.subject) for c in diff.changes] == [
         ("fact-added", "wording", "fact:mine_dump_inspected")]
     corpus = _corpus(tmp_path / "corpus")
-    (corpus / "new-fact.yaml").write_text(DUMP.format(id="NEW", name="新事实", height=10)
+    (corpus / "new-fact.yaml").write_text(PIT.format(id="NEW", name="新事实", height=10)
                                           + "  mine_dump_inspected: true\n", encoding="utf-8")
     impact = assess_impact(old, new, corpus_files([corpus]), [dt.date(2022, 9, 1)])
     assert [(c.enterprise_id, c.kind, c.old, c.new) for c in impact.changes] == [

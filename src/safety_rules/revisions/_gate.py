@@ -6,7 +6,10 @@ beside it must have a section for the new version naming every such change id::
 
     ## 2026.11.1
 
-    - c9e9c4afe3d 露天矿排土场边坡高度改为"超过200米"
+    - cf531fac53b 露天矿采场边坡高度改为"超过200米"
+
+A release is therefore: raise ``version``, then ``safety-rules diff REV -f changelog`` (REV the
+last release) prints the section to put at the top of ``CHANGELOG.md``.
 """
 
 from __future__ import annotations
@@ -77,7 +80,11 @@ def gate_problems(diff: RevisionDiff, rules_root: Path, *, rulebook_line: int | 
 
 def changelog_entry(diff: RevisionDiff) -> str:
     """A section to paste into CHANGELOG.md: every change that changes outcomes, by level."""
-    lines = [f"## {diff.head.rulebook_version}", ""]
+    old, new = diff.base.rulebook_version, diff.head.rulebook_version
+    lines = [f"## {new}", ""]
+    if version_key(new) <= version_key(old) and any(c.level != "wording" for c in diff.changes):
+        lines += [f"<!-- 本修订改变评估结果：先把 rulebook.yaml 的 version 提高到 {old} 以上，再把本节标题改为新版本号"
+                  f"（check --base 检查） -->", ""]
     for c in diff.changes:
         if c.level != "wording":
             lines.append(f"- {c.id} [{c.level}] {c.subject}{'@' + c.version if c.version else ''}：{c.summary}")
