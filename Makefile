@@ -28,9 +28,10 @@ demo: $(STAMP)
 	$(BIN)/safety-rules assess examples/enterprises/linyi-hazchem-warehouse.yaml --as-of 2026-05-01
 	$(BIN)/safety-rules questions examples/enterprises/linyi-ammonia-cold-store.yaml --as-of 2024-06-01
 	$(BIN)/safety-rules explain ammonia.quick-freezer-room --as-of 2022-01-01
-	@# a revision: the 2022 exits spacing threshold from 30 m to 50 m; what it changes, and for whom
+	@echo "== a revision: the 2022 exits spacing threshold from 30 m to 50 m; what it changes, and for whom"
 	@rm -rf var/demo-revision && mkdir -p var && cp -R rules var/demo-revision
 	@sed -i.orig 's/mine_exit_spacing_m < 30/mine_exit_spacing_m < 50/' var/demo-revision/mining/underground-safety-exits.yaml
+	@grep -q 'mine_exit_spacing_m < 50' var/demo-revision/mining/underground-safety-exits.yaml
 	$(BIN)/safety-rules diff rules var/demo-revision
 	$(BIN)/safety-rules impact rules var/demo-revision
 	@rm -f var/demo-evaluations.sqlite3*

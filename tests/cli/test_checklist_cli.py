@@ -60,4 +60,4 @@ def test_bad_cells_are_listed_one_per_line(tmp_path: Path) -> None:
     assert code == 2 and out == ""
     for row in rows:
         assert f"{workbook}: 检查表!{row[4].coordinate}: " in err
-    assert "2 problem(s)" in err
+    assert "2 bad cell(s)" in err  # the count, in the words of the error that carries the cells
