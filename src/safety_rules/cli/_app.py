@@ -245,8 +245,18 @@ def schema(kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(FORMATS
     print_json(json_schema(kind))
 
 
+RULE_COMMANDS = frozenset({"check", "assess", "questions", "explain", "coverage", "schema"})
+
+
+def with_experts() -> typer.Typer:
+    """``app`` with the ``checklist``, ``experts`` and ``plan`` commands added (they bring SQLAlchemy,
+    networkx, OR-Tools and openpyxl)."""
+    from . import _checklist, _experts, _fieldwork  # noqa: F401  - add the `checklist`, `experts` and `plan` commands
+
+    return app
+
+
 def main() -> None:
-    app()
-
-
-from . import _checklist, _experts, _fieldwork  # noqa: E402,F401  - add the `checklist`, `experts` and `plan` commands
+    # The rules commands never need the expert registry, the planner or the checklists: leave them out of start-up.
+    args = sys.argv[1:]
+    (app if args and args[0] in RULE_COMMANDS else with_experts())()

@@ -2,41 +2,34 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from pydantic import BaseModel
 
-from ..engine._enterprise import EnterpriseFile
-from ..engine._facts import FactCatalogFile
-from ..engine._rule_files import RulebookFile, RuleFile
-from ..engine._tables import TableFile
-from ..experts._evaluation_log import EvaluationFile
-from ..experts._records import OutcomeFile
-from ..experts._registry import CaseFile, ExpertFile, HistoryFile, PolicyFile
-from ..fieldwork._campaign import CampaignFile
-from ..fieldwork._plan import PlanFile
-from ..law._catalog import LawDocument
-
-FORMATS: dict[str, type[BaseModel]] = {
-    "rule": RuleFile,
-    "facts": FactCatalogFile,
-    "law": LawDocument,
-    "rulebook": RulebookFile,
-    "table": TableFile,
-    "enterprise": EnterpriseFile,
-    "experts": ExpertFile,
-    "policy": PolicyFile,
-    "cases": CaseFile,
-    "history": HistoryFile,
-    "evaluations": EvaluationFile,
-    "campaign": CampaignFile,
-    "plan": PlanFile,
-    "outcomes": OutcomeFile,
+# kind -> (module, model); imported when asked for, so that the rules commands do not
+# import the expert registry (and SQLAlchemy with it)
+FORMATS: dict[str, tuple[str, str]] = {
+    "rule": ("..engine._rule_files", "RuleFile"),
+    "facts": ("..engine._facts", "FactCatalogFile"),
+    "law": ("..law._catalog", "LawDocument"),
+    "rulebook": ("..engine._rule_files", "RulebookFile"),
+    "table": ("..engine._tables", "TableFile"),
+    "enterprise": ("..engine._enterprise", "EnterpriseFile"),
+    "experts": ("..experts._registry", "ExpertFile"),
+    "policy": ("..experts._registry", "PolicyFile"),
+    "cases": ("..experts._registry", "CaseFile"),
+    "history": ("..experts._registry", "HistoryFile"),
+    "evaluations": ("..experts._evaluation_log", "EvaluationFile"),
+    "campaign": ("..fieldwork._campaign", "CampaignFile"),
+    "plan": ("..fieldwork._plan", "PlanFile"),
+    "outcomes": ("..experts._records", "OutcomeFile"),
 }
 
 
 def json_schema(kind: str) -> dict[str, Any]:
-    model = FORMATS[kind]
+    module, name = FORMATS[kind]
+    model: type[BaseModel] = getattr(importlib.import_module(module, __package__), name)
     schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema.setdefault("title", model.__name__)

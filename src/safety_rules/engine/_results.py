@@ -29,7 +29,8 @@ FLAG_LABELS: dict[str, str] = {
 
 
 class _Result(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # validators are built on first use, not on import: `import safety_rules` stays quick
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 R = TypeVar("R", bound=BaseModel)
