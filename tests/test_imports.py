@@ -55,8 +55,8 @@ def test_cli_assess_imports_neither_database_nor_graph_library() -> None:
 
 
 def test_expert_names_are_there_when_asked_for() -> None:
-    assert _heavy_after("""
+    assert {"networkx", "sqlalchemy"} <= set(_heavy_after("""
         import safety_rules
         assert callable(safety_rules.match) and safety_rules.EvaluationLog.__name__ == "EvaluationLog"
-        assert "match" in dir(safety_rules)
-    """) == ["networkx", "sqlalchemy"]
+        assert safety_rules.EventStore.__name__ == "EventStore" and "match" in dir(safety_rules)
+    """))

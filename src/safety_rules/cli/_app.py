@@ -245,9 +245,6 @@ def schema(kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(FORMATS
     print_json(json_schema(kind))
 
 
-RULE_COMMANDS = frozenset({"check", "assess", "questions", "explain", "coverage", "schema"})
-
-
 def with_experts() -> typer.Typer:
     """``app`` with the ``checklist``, ``experts`` and ``plan`` commands added (they bring SQLAlchemy,
     networkx, OR-Tools and openpyxl)."""
@@ -257,6 +254,7 @@ def with_experts() -> typer.Typer:
 
 
 def main() -> None:
-    # The rules commands never need the expert registry, the planner or the checklists: leave them out of start-up.
+    # The commands defined here never need the expert registry, the planner or the checklists: leave them out.
+    own = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback is not None}
     args = sys.argv[1:]
-    (app if args and args[0] in RULE_COMMANDS else with_experts())()
+    (app if args and args[0] in own else with_experts())()
