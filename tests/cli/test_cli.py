@@ -60,6 +60,19 @@ def test_assess_refuses_partial_results_on_a_bad_file() -> None:
     assert "wrong_type.yaml:4" in err and "must be a number (person)" in err
 
 
+def test_screen_streams_a_line_per_file_and_an_error_line_in_place() -> None:
+    bad = str(FIXTURES / "broken_enterprises" / "wrong_type.yaml")
+    code, out, err = run("screen", COLD_STORE, bad, str(EXAMPLES / "enterprises"), "--as-of", "2024-06-01")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 2 + len(ENTERPRISES)
+    assert lines[0]["enterprise_id"] == "LY-NH3-003" and lines[1]["path"] == bad
+    assert [x["enterprise_id"] for x in lines[2:]] == [json.loads(run("assess", p, "-f", "json")[1])["enterprise_id"]
+                                                       for p in ENTERPRISES]
+    _, one, _ = run("assess", COLD_STORE, "--as-of", "2024-06-01", "-f", "json")
+    assert lines[0] == json.loads(one)  # the same assessment as assess prints
+    assert code == 2 and "wrong_type.yaml:4" in err and "1 enterprise file(s) could not be read" in err
+
+
 def test_missing_file_is_a_clear_error() -> None:
     code, _, err = run("assess", "no/such/file.yaml")
     assert code == 2 and "cannot read file" in err

@@ -6,7 +6,10 @@ import bisect
 import dataclasses
 import datetime as dt
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -366,3 +369,14 @@ def test_caches_stay_bounded_and_nothing_else_grows_with_dates(book: Rulebook) -
     for cache in caches:
         info = cache.cache_info()
         assert info.maxsize is not None and info.currsize <= info.maxsize
+
+
+def test_output_is_the_same_in_every_process() -> None:
+    """A finding's facts were listed in the order of a set of strings, which changes with each
+    process's hash seed: the same assessment printed differently from one run to the next."""
+    code = (f"import datetime as dt\nfrom safety_rules import Rulebook\nbook = Rulebook.load({str(RULES)!r})\n"
+            f"for path in sorted(__import__('pathlib').Path({str(ENTERPRISES)!r}).glob('*.yaml')):\n"
+            f"    print(book.assess(book.load_enterprise(path), dt.date(2024, 6, 1)).model_dump_json())\n")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(outputs) == 1

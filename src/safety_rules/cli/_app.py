@@ -23,6 +23,8 @@ from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
 from rich.segment import Segment
 
+from ..engine._batch import enterprise_files
+from ..engine._batch import screen as screen_files
 from ..engine._check import check_rulebook
 from ..engine._rule_files import RulebookFile
 from ..engine._rulebook import Rulebook, default_rules_path
@@ -175,6 +177,28 @@ def assess(
     else:
         for r in results:
             out.print(_render.assessment_renderable(r, book.facts.label))
+
+
+@app.command()
+@handled
+def screen(
+    paths: Annotated[list[Path], typer.Argument(help="enterprise fact files (YAML), or directories of them")],
+    as_of: AsOfOption = None,
+    rules: RulesOption = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="worker processes")] = 1,
+) -> None:
+    """Assess many enterprises as a stream: one JSON line per file, in input order, in bounded
+    memory (for province-scale runs). A file that cannot be read gets an error line in its
+    place ({"path", "errors"}), is reported on stderr, and makes the exit status 2."""
+    book = Rulebook.load(rules)
+    unread = 0
+    for read, line in screen_files(book, enterprise_files(paths), day(as_of), jobs):
+        sys.stdout.write(line + "\n")
+        if not read:
+            unread += 1
+            err.print("\n".join(json.loads(line)["errors"]), highlight=False, markup=False)
+    if unread:
+        fail(f"{unread} enterprise file(s) could not be read; each has an error line in its place")
 
 
 @app.command()

@@ -588,8 +588,9 @@ class Rulebook:
         cached = self._used.get(key)
         if cached is None:
             applies = self._lineages[version.lineage_id].applies_to
-            pending = [*(applies.facts if applies else ()), *version.when.facts,
-                       *(version.undetermined_when.facts if version.undetermined_when else ())]
+            # sorted: a frozenset's order changes from one process to the next
+            pending = [*(applies.sorted_facts if applies else ()), *version.when.sorted_facts,
+                       *(version.undetermined_when.sorted_facts if version.undetermined_when else ())]
             seen: list[str] = []
             while pending:
                 f = pending.pop(0)
