@@ -22,7 +22,7 @@ from pathlib import Path
 from ..shared._errors import Problem
 from ._compiler import COMPLIANT, NOT_APPLICABLE, UNDETERMINED, VIOLATED, evaluate_rules, outcome_codes
 from ._interpreter import Environment
-from ._loader import LoadedLineage, load_parts
+from ._loader import LoadedLineage, collector_paused, load_parts
 from ._rulebook import Rulebook, default_rules_path
 
 OUTCOME_NAMES = {NOT_APPLICABLE: "not_applicable", COMPLIANT: "compliant",
@@ -49,7 +49,11 @@ class CheckReport:
 
 def check_rulebook(path: str | Path | None = None) -> CheckReport:
     """Validate everything and run every example; collect all problems."""
-    root = Path(path) if path is not None else default_rules_path()
+    with collector_paused():  # like loading, running the examples builds much and frees little
+        return _check(Path(path) if path is not None else default_rules_path())
+
+
+def _check(root: Path) -> CheckReport:
     parts, found = load_parts(root)
     report = CheckReport(root=root, problems=[p for p in found if p.level == "error"],
                          warnings=[p for p in found if p.level == "warning"])

@@ -19,8 +19,10 @@ reading) are printed by ``check`` and do not stop ``load``.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import graphlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -126,8 +128,30 @@ def _expression_problem(exc: ExpressionError, raw: Any, key: str, path: str,
                    fact=exc.fact, code="ExpressionError")
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused over a bulk load (and resumed as it was).
+
+    A load builds hundreds of thousands of objects that live on and almost no cyclic
+    garbage (a few hundred objects for 1,000 rules); the collector, set off by the count
+    of allocations, would walk the growing heap again and again: 40 % of ``check`` on
+    3,000 rules. Reference counting still frees everything else as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_parts(root: str | Path) -> tuple[Parts | None, list[Problem]]:
-    root = Path(root)
+    with collector_paused():
+        return _load_parts(Path(root))
+
+
+def _load_parts(root: Path) -> tuple[Parts | None, list[Problem]]:
     problems: list[Problem] = []
     if not root.is_dir():
         return None, [Problem(f"rulebook directory {str(root)!r} does not exist", path=str(root))]
