@@ -329,19 +329,40 @@ def _in_span(span: tuple[int, int | None], lines: list[str]) -> list[str]:
     return [f"if {' and '.join(tests)}:", *(f"    {line}" for line in lines)]
 
 
-def _rule_statements(gen: _Codegen, rules: Sequence[CompiledRule]) -> list[str]:
-    """Statements appending each rule's index to the list of its outcome.
+def _reads(gen: _Codegen, exprs: Iterable[Expr], derived: Mapping[str, Expr], order: Sequence[str],
+           done: tuple[list[str], set[str]] | None = None) -> list[str]:
+    """Statements reading the facts ``exprs`` need and computing the derived ones, less
+    those ``done`` (derived, observed) already has."""
+    needed, observed = _needed_derived(exprs, derived, order)
+    if done is not None:
+        needed, observed = [d for d in needed if d not in done[0]], observed - done[1]
+    return [*(f"f_{f} = _get({f!r})" for f in sorted(observed)), *(f"f_{d} = {gen.expr(derived[d], {})}"
+                                                                      for d in needed)]
+
+
+def _rule_statements(gen: _Codegen, rules: Sequence[CompiledRule], derived: Mapping[str, Expr],
+                     order: Sequence[str]) -> list[str]:
+    """Statements reading the facts the rules need and appending each rule's index to the
+    list of its outcome.
 
     Rules with the same ``applies_to`` (typically one per industry or installation type)
     share one test of it, and within that, rules with the same span share one test of
     ``k``: for an enterprise of one industry most rules are settled by a single
-    comparison and one ``extend`` per span.
+    comparison and one ``extend`` per span. The facts only such a group's conditions
+    read are read once it applies: an industry's evaluator costs an enterprise of
+    another industry a few reads, not one per fact the industry's rules know.
     """
     groups: dict[Expr | None, dict[tuple[int, int | None], list[int]]] = {}
     for i, rule in enumerate(rules):
         groups.setdefault(rule.applies_to, {}).setdefault(rule.span, []).append(i)
     reported = [i if rule.index is None else rule.index for i, rule in enumerate(rules)]
-    lines: list[str] = []
+
+    def conditions(positions: Iterable[int]) -> list[Expr]:
+        return [e for i in positions for e in (rules[i].when, rules[i].undetermined_when) if e is not None]
+
+    first = [a for a in groups if a is not None] + conditions(i for i, r in enumerate(rules) if r.applies_to is None)
+    lines = _reads(gen, first, derived, order)
+    done = _needed_derived(first, derived, order)
     for applies, spans in groups.items():
         body = []
         for span, positions in spans.items():
@@ -349,6 +370,8 @@ def _rule_statements(gen: _Codegen, rules: Sequence[CompiledRule]) -> list[str]:
         if applies is None:
             lines += body
             continue
+        body = _reads(gen, conditions(i for positions in spans.values() for i in positions), derived, order,
+                      done) + body
         lines += [f"_a = {gen.expr(applies, {})}", "if _a is True:", *(f"    {line}" for line in body)]
         for branch, outcome in (("elif _a is False:", 0), ("else:", 3)):
             lines.append(branch)
@@ -363,15 +386,11 @@ def generate_source(rules: Sequence[CompiledRule], derived: Mapping[str, Expr],
                     tables: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """Source of an :data:`Evaluator` ``(facts, as_of, k, out) -> None`` and its constants."""
     gen = _Codegen(tables)
-    exprs = [e for r in rules for e in (r.applies_to, r.when, r.undetermined_when) if e is not None]
-    needed_derived, observed = _needed_derived(exprs, derived, derived_order)
     lines = [f"def {name}(facts, as_of, k, out):",
              f"    if k < {ALWAYS[0]}:", "        return  # before the first boundary nothing is in force",
              "    _get = facts.get",
              "    compliant, violated, undetermined = out[1].append, out[2].append, out[3].append"]
-    lines += [f"    f_{f} = _get({f!r})" for f in sorted(observed)]
-    lines += [f"    f_{d} = {gen.expr(derived[d], {})}" for d in needed_derived]
-    lines += [f"    {line}" for line in _rule_statements(gen, rules)]
+    lines += [f"    {line}" for line in _rule_statements(gen, rules, derived, derived_order)]
     return "\n".join(lines) + "\n", gen.constants
 
 
