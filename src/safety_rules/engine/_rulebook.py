@@ -46,10 +46,12 @@ from ._results import (
     RuleExplanation,
     Undetermined,
     VersionInfo,
+    maker,
     trusted,
 )
 
 Subject = Enterprise | Mapping[str, Any]
+_FINDING, _UNDETERMINED = maker(Finding), maker(Undetermined)
 Statics = tuple[dict[str, Any], dict[str, Any]]
 
 # Every cache of a rulebook is keyed by what changes its value (a stretch of the timeline,
@@ -142,6 +144,7 @@ class Rulebook:
         self._versions: tuple[LoadedVersion, ...] = tuple(v for lin in self._lineages.values() for v in lin.versions)
         self._index = {id(v): i for i, v in enumerate(self._versions)}
         self._version_ids = tuple(v.lineage_id for v in self._versions)
+        self._major = tuple(v.spec.severity == "major_hazard" for v in self._versions)
         # Every day on which a rule version or a law edition starts or ends, or an edition was
         # first published: between two of them (a "stretch") nothing an assessment finds or
         # cites changes. Citations change only at the law's days (a "law stretch").
@@ -421,11 +424,14 @@ class Rulebook:
         versions, ids, static = self._versions, self._version_ids, self._static
         law_k, jurisdictions = self._law_stretch[k], self._jurisdictions(enterprise.region)
         source = _Details(self, Environment(enterprise.facts, as_of, self._derived, self.tables))
-        findings = [self._finding(versions[i], static(i, law_k, jurisdictions)[0], source) for i in bad]
-        undetermined = [self._undetermined(versions[i], static(i, law_k, jurisdictions)[1], source)
-                        for i in unknown]
-        majors = [f.severity for f in findings].count("major_hazard")
-        not_applicable = [*plan.other_industries, *(ids[i] for i in na)]
+        # the details of each are worked out from ``source`` if they are read
+        findings = [_FINDING(static(i, law_k, jurisdictions)[0], {"_source": source, "_version": versions[i],
+                                                                  "_detail": None}) for i in bad]
+        undetermined = [_UNDETERMINED(static(i, law_k, jurisdictions)[1], {"_source": source, "_version": versions[i],
+                                                                           "_missing": None}) for i in unknown]
+        major = self._major
+        majors = [major[i] for i in bad].count(True)
+        not_applicable = [*plan.other_industries, *[ids[i] for i in na]]
         not_encoded = self._not_encoded_for(enterprise, as_of, k, industries)
         errors = [EvaluationFailure(**static(i, law_k, jurisdictions)[1], message=message) for i, message in failed]
         warnings = self._warnings(enterprise, industries, plan, as_of) if industries else []
@@ -642,12 +648,6 @@ class Rulebook:
         if version.spec.partial is not None:
             out.append(version.spec.partial)
         return out
-
-    def _finding(self, version: LoadedVersion, static: dict[str, Any], source: _Details) -> Finding:
-        return trusted(Finding, static, {"_source": source, "_version": version, "_detail": None})
-
-    def _undetermined(self, version: LoadedVersion, static: dict[str, Any], source: _Details) -> Undetermined:
-        return trusted(Undetermined, static, {"_source": source, "_version": version, "_missing": None})
 
     def _finding_detail(self, version: LoadedVersion,
                         env: Environment) -> tuple[dict[str, Any], list[Reason], list[str]]:
