@@ -143,6 +143,10 @@ def test_control_characters_from_input_files_are_not_printed(tmp_path: Path) -> 
     assert not any(c in out for c in "\x1b\x07\x9b\r")
     code, _, err = run("assess", str(tmp_path / "no\x1b[2Jsuch.yaml"))
     assert code == 2 and "\x1b" not in err and "no[2Jsuch.yaml" in err
+    # screen's JSON lines too: the C1 control 0x9b, which JSON itself leaves as it is, reached the terminal
+    code, out, _ = run("screen", path, "--as-of", "2024-06-01")
+    assert code == 0 and json.loads(out)["enterprise_name"] == "恶意\x1b]0;title\x07\x9b2J公司\r"
+    assert not any(c in out for c in "\x1b\x07\x9b\r")
 
 
 def test_a_location_on_line_100_is_printed_as_written(rules_copy: Path) -> None:

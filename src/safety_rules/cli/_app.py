@@ -107,10 +107,14 @@ def write(text: str) -> None:
     sys.stdout.write(clean(text))
 
 
+def escape_json(text: str) -> str:
+    """JSON text with every control character escaped: json and pydantic escape C0 controls
+    but not DEL and C1; escaping them keeps the data as it is."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def print_json(data: Any) -> None:
-    # json escapes C0 controls but not DEL and C1; escaping them keeps the data as it is
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    sys.stdout.write(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+    sys.stdout.write(escape_json(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
 
 
 def day(value: dt.datetime | None) -> dt.date | None:
@@ -193,7 +197,7 @@ def screen(
     book = Rulebook.load(rules)
     unread = 0
     for read, line in screen_files(book, enterprise_files(paths), day(as_of), jobs):
-        sys.stdout.write(line + "\n")
+        sys.stdout.write(escape_json(line) + "\n")
         if not read:
             unread += 1
             err.print("\n".join(json.loads(line)["errors"]), highlight=False, markup=False)
