@@ -58,7 +58,8 @@ Statics = tuple[dict[str, Any], dict[str, Any]]
 # never a day; a set of industries; the local jurisdictions an enterprise's region lies
 # in) and holds at most this many entries, least recently used first out: a run over
 # many dates, regions and industry sets keeps its memory flat.
-PLAN_CACHE = 1024  # (stretch, industries): evaluators to run, rule ids not assessed or not in force
+PLAN_CACHE = 1024  # (stretch, industries): evaluators to run, rule ids not assessed or not in force, and
+#                   those not assessed by industry (for the warnings about undeclared industries)
 VIEW_CACHE = 1024  # (industry, stretch): that industry's rule ids in force and not in force
 STATIC_CACHE = 16384  # (version, law stretch, jurisdictions): fixed fields of findings and undetermined entries
 CITATION_CACHE = 16384  # (version, law stretch, jurisdictions): citations as they read then
@@ -179,6 +180,7 @@ class Rulebook:
         self._expanded = lru_cache(maxsize=SMALL_CACHE)(self._expand)
         self._covering = lru_cache(maxsize=SMALL_CACHE)(self._make_covering)
         self._foreign = lru_cache(maxsize=FOREIGN_CACHE)(self._make_foreign)
+        self._undeclared = lru_cache(maxsize=PLAN_CACHE)(self._make_undeclared)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -434,7 +436,7 @@ class Rulebook:
         not_applicable = [*plan.other_industries, *[ids[i] for i in na]]
         not_encoded = self._not_encoded_for(enterprise, as_of, k, industries)
         errors = [EvaluationFailure(**static(i, law_k, jurisdictions)[1], message=message) for i, message in failed]
-        warnings = self._warnings(enterprise, industries, plan, as_of) if industries else []
+        warnings = self._warnings(enterprise, industries, k) if industries else []
         counts = trusted(Counts, {
             "findings": len(findings), "major_hazards": majors, "violations": len(findings) - majors,
             "undetermined": len(undetermined), "compliant": len(ok), "not_applicable": len(not_applicable),
@@ -500,30 +502,45 @@ class Rulebook:
                         "source_checked": where.checked}))
         return out
 
-    def _make_foreign(self, industries: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-        """Facts that only rules of industries other than ``industries`` read, with those industries."""
+    def _make_foreign(self, industries: tuple[str, ...]) -> dict[str, frozenset[str]]:
+        """Each industry other than ``industries`` with the facts its rules read that no rule
+        of ``industries`` reads, in industry order."""
         readers: dict[str, set[str]] = {}
         for version in self._versions:
             for fact in self.facts_used(version):
                 readers.setdefault(fact, set()).add(self._lineages[version.lineage_id].spec.industry)
-        return {fact: tuple(sorted(inds)) for fact, inds in readers.items()
-                if inds.isdisjoint(industries) and not self.facts.specs[fact].any_industry}
+        found: dict[str, set[str]] = {}
+        for fact, inds in readers.items():
+            if inds.isdisjoint(industries) and not self.facts.specs[fact].any_industry:
+                for industry in inds:
+                    found.setdefault(industry, set()).add(fact)
+        return {industry: frozenset(facts) for industry, facts in sorted(found.items())}
 
-    def _warnings(self, enterprise: Enterprise, industries: tuple[str, ...], plan: _Plan,
-                  as_of: dt.date) -> list[AssessmentWarning]:
+    def _make_undeclared(self, k: int, industries: tuple[str, ...]) -> dict[str, tuple[list[str], list[str]]]:
+        """For each industry other than ``industries``: its rules in force in stretch ``k``
+        (not assessed under ``industries``) and those of them whose version is a major hazard."""
+        found: dict[str, tuple[list[str], list[str]]] = {}
+        for rule_id in self._plan(k, industries).other_industries:
+            industry = self._lineages[rule_id].spec.industry
+            rules, majors = found.setdefault(industry, ([], []))
+            rules.append(rule_id)
+            version = self.version_on(rule_id, _first_day(self._bounds, k))
+            if version is not None and version.spec.severity == "major_hazard":
+                majors.append(rule_id)
+        return found
+
+    def _warnings(self, enterprise: Enterprise, industries: tuple[str, ...], k: int) -> list[AssessmentWarning]:
         """A warning per undeclared industry whose facts the enterprise states: its rules
         were not assessed, and may hold hazards."""
-        foreign = self._foreign(industries)
-        by_industry: dict[str, list[str]] = {}
-        for fact in sorted(f for f in enterprise.facts if f in foreign):
-            for industry in foreign[fact]:
-                by_industry.setdefault(industry, []).append(fact)
+        stated = enterprise.facts.keys()
         warnings = []
-        for industry, facts in sorted(by_industry.items()):
-            rules = [r for r in plan.other_industries if self._lineages[r].spec.industry == industry]
-            majors = [r for r in rules if (v := self.version_on(r, as_of)) and v.spec.severity == "major_hazard"]
+        for industry, theirs in self._foreign(industries).items():
+            facts = sorted(stated & theirs)
+            if not facts:
+                continue
+            rules, majors = self._undeclared(k, industries).get(industry, ([], []))
             warnings.append(AssessmentWarning(
-                industry=industry, facts=facts, rules=rules, major_hazard_rules=majors,
+                industry=industry, facts=facts, rules=list(rules), major_hazard_rules=list(majors),
                 message=(f"{', '.join(facts)} {'is' if len(facts) == 1 else 'are'} read only by rules of "
                          f"industry {industry!r}, which the enterprise does not declare: its {len(rules)} "
                          f"rule(s) in force, {len(majors)} of them major hazards, were not assessed; "
