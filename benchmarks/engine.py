@@ -6,7 +6,10 @@ Synthetic rulebooks of 300 rules over 200 facts (``synthetic.py``): one whose ve
 share a few dates, and one whose every rule is revised on days of its own. Each
 workload is timed as the median of several runs and printed as enterprises per second
 and as a ratio to a three-valued plain-Python function that gives the same findings and
-undetermined rules as ``assess`` (checked on every enterprise):
+undetermined rules as ``assess`` (checked on every enterprise). Rates are per second of
+this process's CPU time, not of the wall clock: on a shared machine the wall clock also
+counts the time other jobs held the cores (the load average is printed with the figures;
+one-off timings show both).
 
 - the benchmark's old workload (each enterprise in one of five industries, naming
   none, so 60 of the 300 rules apply); every rule applicable; fact validation included;
@@ -15,7 +18,10 @@ undetermined rules as ``assess`` (checked on every enterprise):
   (one fused expression, two-valued: missing facts defaulted), durable_rules 2.0.28;
 - a columnar path: every rule as a Polars expression over all enterprises at once, with
   Kleene logic, checked against the three-valued function;
-- 100,000 enterprises on mixed dates in one process, and ``screen`` over worker processes;
+- the bundled rulebook: its example enterprises on one date and on 1,000 dates, load and
+  ``check``;
+- 100,000 enterprises on mixed dates in one process, and ``screen`` of enterprise files in
+  one process and over two worker processes;
 - scaling series with their exponents (time ~ size^k): load, ``compile_all`` and
   ``check`` for 100 to 10,000 rules with their own dates; assessment for 1 to 1,000 dates;
 - memory as process RSS and as traced peaks; start-up (import, a CLI run).
@@ -32,6 +38,7 @@ import datetime as dt
 import gc
 import json
 import math
+import os
 import random
 import statistics
 import subprocess
@@ -48,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synthetic  # noqa: E402
 
 from safety_rules import Rulebook, check_rulebook  # noqa: E402
+from safety_rules.engine._batch import screen  # noqa: E402
 from safety_rules.engine._expressions import BoolOp, Compare, Const, Expr, FactRef, Not  # noqa: E402
 from safety_rules.engine._loader import load_parts  # noqa: E402
 from safety_rules.engine._rulebook import default_rules_path  # noqa: E402
@@ -59,14 +67,26 @@ Rules = list[tuple[Expr, Expr]]  # (applies_to, when) of each version in force, 
 
 
 def median_rate(fn: Callable[[], Any], count: int, repeat: int) -> float:
-    """Items per second for ``fn`` processing ``count`` items: the median of ``repeat`` runs."""
+    """Items per CPU second for ``fn`` processing ``count`` items: the median of ``repeat`` runs."""
     times = []
     for _ in range(repeat):
         gc.collect()
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return count / statistics.median(times)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of this process, result) of one call of ``fn``."""
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else float("nan")
 
 
 def rss_mb() -> float:
@@ -323,6 +343,12 @@ def stream(book: Rulebook, firms: list[Any], days: list[dt.date] | dt.date) -> i
                                                                                                    strict=True)))
 
 
+def yaml_dump(data: Any) -> str:
+    import yaml
+
+    return str(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
 def cycle(items: list[Any], n: int) -> Iterator[Any]:
     for i in range(n):
         yield items[i % len(items)]
@@ -347,7 +373,7 @@ def main() -> None:  # noqa: PLR0915 - one script, one printout
     n = 1000 if quick else 5000
     repeat = 3 if quick else 5
     rng = random.Random(5)
-    fig: dict[str, Any] = {}
+    fig: dict[str, Any] = {"load_average_start": load_average(), "cores": os.cpu_count()}
     tmp = Path(tempfile.mkdtemp())
 
     book = Rulebook.load(synthetic.write_rulebook(tmp / "plain", rules=300))
@@ -441,29 +467,46 @@ def main() -> None:  # noqa: PLR0915 - one script, one printout
     else:
         fig["columnar_agrees"] = fig["columnar_per_s"] = fig["columnar_frame_only_per_s"] = None
 
-    # -- the bundled rulebook
-    bundled = Rulebook.load(default_rules_path())
+    # -- the bundled rulebook: its example enterprises (named industries, provinces, records)
+    wall, cpu, bundled = timed(lambda: Rulebook.load(default_rules_path()))
+    fig["bundled_load_s"], fig["bundled_load_cpu_s"] = round(wall, 2), round(cpu, 2)
+    wall, cpu, _ = timed(lambda: check_rulebook(default_rules_path()))
+    fig["bundled_check_s"], fig["bundled_check_cpu_s"] = round(wall, 2), round(cpu, 2)
+    fig["bundled_rules"], fig["bundled_versions"] = len(bundled.rule_ids), len(bundled._versions)
     examples = [bundled.load_enterprise(p) for p in sorted((ROOT / "examples" / "enterprises").glob("*.yaml"))]
+    fig["bundled_enterprises"] = len(examples)
     real = list(cycle(examples, n))
-    fig["bundled_per_s"] = median_rate(lambda: [bundled.assess(e, dt.date(2024, 6, 1)) for e in real], n, repeat)
+    fig["bundled_per_s"] = median_rate(lambda: stream(bundled, real, dt.date(2024, 6, 1)), n, repeat)
+    bundled_days, _ = mixed(random.Random(3), n, 1000)
+    fig["bundled_mixed_per_s"] = median_rate(lambda: stream(bundled, real, bundled_days), n, repeat)
+    fig["bundled_json_per_s"] = median_rate(lambda: [bundled.assess(e, dt.date(2024, 6, 1)).model_dump_json()
+                                                     for e in real[:n // 5]], n // 5, repeat)
 
     # -- 100,000 enterprises on mixed dates, one process, results streamed
     big = 20_000 if quick else 100_000
     big_dates, big_sets = mixed(random.Random(9), big, 1000)
     gc.collect()
     rss_before = rss_mb()
-    start = time.perf_counter()
-    total = 0
-    for result in book.assess_many(book.enterprise(f"B{i}", raw[i % n], industries=big_sets[i])
-                                   for i in range(big)):
-        total += result.counts.findings
     fig["big_n"] = big
-    fig["big_s"] = round(time.perf_counter() - start, 2)  # enterprises carry no date: each gets its own below
-    start = time.perf_counter()
-    for i in range(big):
-        book.assess(book.enterprise(f"B{i}", raw[i % n], industries=big_sets[i]), big_dates[i])
-    fig["big_mixed_s"] = round(time.perf_counter() - start, 2)
+    wall, cpu, _ = timed(lambda: [book.assess(book.enterprise(f"B{i}", raw[i % n], industries=big_sets[i]),
+                                              big_dates[i]).counts.findings for i in range(big)][-1])
+    fig["big_mixed_s"], fig["big_mixed_cpu_s"] = round(wall, 2), round(cpu, 2)
     fig["big_rss_growth_mb"] = round(rss_mb() - rss_before, 1)
+
+    # -- screen: enterprise files in, JSON lines out, in one process and over two workers
+    files = tmp / "enterprises"
+    files.mkdir()
+    screened = 500 if quick else 2000
+    for i in range(screened):
+        (files / f"e{i:05d}.yaml").write_text(yaml_dump({
+            "enterprise": {"id": f"S{i}", "industries": list(sets[i % n]), "inspected_on": dates[i % n]},
+            "facts": raw[i % n]}), encoding="utf-8")
+    paths = sorted(files.iterdir())
+    wall, cpu, one = timed(lambda: list(screen(book, paths)))
+    fig["screen_n"], fig["screen_s"], fig["screen_cpu_s"] = screened, round(wall, 2), round(cpu, 2)
+    wall, _cpu, two = timed(lambda: list(screen(book, paths, jobs=2)))
+    fig["screen_2_jobs_s"] = round(wall, 2)  # the workers' CPU is not this process's
+    fig["screen_same_lines"] = one == two
 
     # -- memory: a fresh load plus 500 assessments streamed, traced
     gc.collect()
@@ -489,26 +532,21 @@ def main() -> None:  # noqa: PLR0915 - one script, one printout
 
     # -- scaling: rules with their own dates
     sizes = [100, 300, 1000] if quick else [100, 1000, 3000, 10000]
-    load_s, compile_s, check_s = [], [], []
+    series: dict[int, dict[str, float]] = {}
     for size in sizes:
         root = synthetic.write_rulebook(tmp / f"r{size}", rules=size, revisions=True)
-        start = time.perf_counter()
-        parts, _ = load_parts(root)
-        load_s.append(time.perf_counter() - start)
+        wall, cpu, (parts, _) = timed(lambda root=root: load_parts(root))
+        row = series[size] = {"load_s": round(wall, 2), "load_cpu_s": round(cpu, 2)}
         assert parts is not None
-        start = time.perf_counter()
-        Rulebook(parts).compile_all()
-        compile_s.append(time.perf_counter() - start)
-        rss_before = rss_mb()
-        start = time.perf_counter()
-        report = check_rulebook(root)
-        check_s.append(time.perf_counter() - start)
+        wall, cpu, _ = timed(lambda parts=parts: Rulebook(parts).compile_all())
+        row["compile_all_s"], row["compile_all_cpu_s"] = round(wall, 2), round(cpu, 2)
+        del parts
+        wall, cpu, report = timed(lambda root=root: check_rulebook(root))
+        row["check_s"], row["check_cpu_s"] = round(wall, 2), round(cpu, 2)
         assert report.ok, report.problems[:3]
-    fig["rules_series"] = {s: {"load_s": round(a, 2), "compile_all_s": round(b, 2), "check_s": round(c, 2)}
-                           for s, a, b, c in zip(sizes, load_s, compile_s, check_s, strict=True)}
-    fig["load_exponent"] = round(exponent(sizes, load_s), 2)
-    fig["compile_all_exponent"] = round(exponent(sizes, compile_s), 2)
-    fig["check_exponent"] = round(exponent(sizes, check_s), 2)
+    fig["rules_series"] = series
+    for what in ("load", "compile_all", "check"):
+        fig[f"{what}_exponent"] = round(exponent(sizes, [series[s][f"{what}_cpu_s"] for s in sizes]), 2)
 
     # -- start-up
     fig["import_cpu_s"] = round(subprocess_cpu("import safety_rules", repeat), 3)
@@ -518,6 +556,7 @@ def main() -> None:  # noqa: PLR0915 - one script, one printout
         "with contextlib.redirect_stdout(io.StringIO()):\n    try:\n        main()\n    except SystemExit:\n"
         "        pass", repeat), 3)
     fig["rss_mb"] = round(rss_mb(), 1)
+    fig["load_average_end"] = load_average()
 
     report_figures(fig)
 
@@ -531,7 +570,9 @@ def report_figures(fig: dict[str, Any]) -> None:
         shown = f"{v:>12,.0f}{v / ref:>10.2f}x" if v else f"{'n/a':>12}"
         print(f"  {label:<58}{shown}")
 
-    print(f"\nthree-valued reference gives assess's findings and undetermined rules: {fig['agree_three_valued']}")
+    print(f"\nload average {fig['load_average_start']} at the start, {fig['load_average_end']} at the end, "
+          f"{fig['cores']} cores; rates per CPU second of this process")
+    print(f"three-valued reference gives assess's findings and undetermined rules: {fig['agree_three_valued']}")
     print(f"\n{'':<60}{'per second':>12}{'vs ref.':>11}")
     print("one date, each enterprise in one of five industries, naming none (60 of 300 rules apply):")
     row("three-valued plain Python (the reference)", "plain3_per_s")
@@ -556,19 +597,29 @@ def report_figures(fig: dict[str, Any]) -> None:
     row(f"assess, every rule revised on its own days ({fig['revised_stretches']} stretches)", "revised_mixed_per_s",
         fig["revised_one_date_per_s"])
     print(f"  process RSS growth over those runs: {fig['revised_mixed_rss_growth_mb']} MB")
-    print(f"bundled rulebook: {fig['bundled_per_s']:,.0f} enterprises/s")
-    print(f"{fig['big_n']:,} enterprises in one process, streamed: {fig['big_s']} s on their own dates "
-          f"(none: today), {fig['big_mixed_s']} s on 1,000 distinct dates; RSS growth {fig['big_rss_growth_mb']} MB")
+    print(f"bundled rulebook ({fig['bundled_rules']} rules, {fig['bundled_versions']} versions), its "
+          f"{fig['bundled_enterprises']} example enterprises, streamed: {fig['bundled_per_s']:,.0f}/s on 2024-06-01, "
+          f"{fig['bundled_mixed_per_s']:,.0f}/s on 1,000 dates from 2013 to 2024, {fig['bundled_json_per_s']:,.0f}/s "
+          f"with JSON; "
+          f"load {fig['bundled_load_s']} s (CPU {fig['bundled_load_cpu_s']} s), check {fig['bundled_check_s']} s "
+          f"(CPU {fig['bundled_check_cpu_s']} s)")
+    print(f"{fig['big_n']:,} enterprises on 1,000 distinct dates in one process, streamed: {fig['big_mixed_s']} s "
+          f"(CPU {fig['big_mixed_cpu_s']} s); RSS growth {fig['big_rss_growth_mb']} MB")
+    print(f"screen, {fig['screen_n']:,} enterprise files: {fig['screen_s']} s in one process (CPU "
+          f"{fig['screen_cpu_s']} s), {fig['screen_2_jobs_s']} s over two workers; same lines: "
+          f"{fig['screen_same_lines']}")
     print(f"traced peak, load + 500 assessments on mixed dates: {fig['traced_peak_mb']} MB; "
           f"process RSS now {fig['rss_mb']} MB")
     print(f"dates 1 -> 1,000 (every rule revised on its own days): {fig['dates_series']} per s; "
           f"time per enterprise ~ dates^{fig['dates_exponent']}")
-    print("rules with their own dates: " + "; ".join(f"{s}: load {v['load_s']} s, compile_all {v['compile_all_s']} s, "
-                                                     f"check {v['check_s']} s" for s, v in fig["rules_series"].items()))
-    print(f"  exponents: load {fig['load_exponent']}, compile_all {fig['compile_all_exponent']}, "
+    print("rules with their own dates, wall (CPU) seconds:")
+    for size, v in fig["rules_series"].items():
+        print(f"  {size:>6,}: load {v['load_s']} ({v['load_cpu_s']}), compile_all {v['compile_all_s']} "
+              f"({v['compile_all_cpu_s']}), check {v['check_s']} ({v['check_cpu_s']})")
+    print(f"  exponents of CPU time: load {fig['load_exponent']}, compile_all {fig['compile_all_exponent']}, "
           f"check {fig['check_exponent']}")
     print(f"start-up, CPU: import safety_rules {fig['import_cpu_s']} s; "
-          f"safety-rules assess on the 7 example files {fig['cli_assess_cpu_s']} s")
+          f"safety-rules assess on the {fig['bundled_enterprises']} example files {fig['cli_assess_cpu_s']} s")
     print(f"columnar path agrees with the three-valued reference: {fig['columnar_agrees']}; "
           f"zen-engine agrees on complete facts: {fig['zen_agrees_on_complete_facts']}")
     out = {k: (round(v, 1) if isinstance(v, float) and k.endswith("per_s") else v) for k, v in fig.items()}
