@@ -2,13 +2,14 @@
 
 For a set of rule versions (``Rulebook`` compiles one set per industry, every version
 of every lineage, whatever its dates) we generate the source of one plain function
-that reads every fact it needs into a local once, computes derived facts in
-dependency order, tests each distinct ``applies_to`` once, and appends the indexes of
-the rules by outcome (not applicable, compliant, violated, undetermined). Three-valued
-logic is spelled out inline with ``None`` for unknown (``False if (a := A) is False
-or (b := B) is False else (None if a is None or b is None else True)``), so there is
-no call per operator and no tree to walk: one function per rule, nested closures or a
-tree walker are 2-10x slower (the measurements behind the design).
+that reads each fact it needs into a local once (a fact only the rules of one
+``applies_to`` read, once they apply), computes derived facts in dependency order,
+tests each distinct ``applies_to`` once, and appends the indexes of the rules by
+outcome (not applicable, compliant, violated, undetermined). Three-valued logic is
+spelled out inline with ``None`` for unknown (``False if (a := A) is False or (b := B)
+is False else (None if a is None or b is None else True)``), so there is no call per
+operator and no tree to walk: one function per rule, nested closures or a tree walker
+are 2-10x slower (the measurements behind the design).
 
 Dates are the caller's: it passes ``k``, the stretch of the timeline the assessment
 date falls in (between two days on which some version starts or ends), and each
