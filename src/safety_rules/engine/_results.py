@@ -51,7 +51,7 @@ def maker(cls: type[R]) -> Callable[[dict[str, Any], dict[str, Any] | None], R]:
     everything it needs bound once. ``values`` becomes the object's ``__dict__`` as it is:
     the engine passes one cached dict to every finding of a rule version (frozen models
     never write to it, and ``model_copy`` copies it), which keeps the garbage collector's
-    work per finding small. ``tests/test_results.py`` checks that such objects equal
+    work per finding small. ``tests/engine/test_results.py`` checks that such objects equal
     validated ones, so a change in pydantic's internals fails a test rather than the output.
     """
     made = _MAKERS.get(cls)
