@@ -1,5 +1,5 @@
 """What each use of the package imports: rules-only use stays clear of the expert registry's
-database and graph libraries (each takes longer to import than assessing a thousand enterprises)."""
+database, solver and graph libraries (each takes longer to import than assessing a thousand enterprises)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import textwrap
 
 from .conftest import EXAMPLES, RULES
 
-HEAVY = ("sqlalchemy", "networkx", "alembic", "psycopg", "ortools", "polars", "pyarrow", "typer", "rich")
+HEAVY = ("sqlalchemy", "networkx", "alembic", "psycopg", "ortools", "numpy", "icalendar", "openpyxl", "polars",
+         "pyarrow", "typer", "rich")
 
 
 def _heavy_after(code: str) -> list[str]:
@@ -39,7 +40,7 @@ def test_load_and_assess_import_no_heavy_module() -> None:
     """) == []
 
 
-def test_cli_assess_imports_neither_database_nor_graph_library() -> None:
+def test_cli_assess_imports_no_database_solver_or_graph_library() -> None:
     heavy = _heavy_after(f"""
         import contextlib, io, sys
         sys.argv = ["safety-rules", "assess", {str(EXAMPLES / "enterprises" / "linyi-wood-products.yaml")!r},
@@ -54,9 +55,11 @@ def test_cli_assess_imports_neither_database_nor_graph_library() -> None:
     assert heavy == ["rich", "typer"]
 
 
-def test_expert_names_are_there_when_asked_for() -> None:
-    assert {"networkx", "sqlalchemy"} <= set(_heavy_after("""
+def test_expert_and_planner_names_are_there_when_asked_for() -> None:
+    assert {"openpyxl", "ortools", "sqlalchemy"} <= set(_heavy_after("""
         import safety_rules
         assert callable(safety_rules.match) and safety_rules.EvaluationLog.__name__ == "EvaluationLog"
         assert safety_rules.EventStore.__name__ == "EventStore" and "match" in dir(safety_rules)
+        assert callable(safety_rules.plan_campaign) and safety_rules.RegistryLog.__name__ == "RegistryLog"
+        assert callable(safety_rules.checklist_workbook) and safety_rules.Checklist.__name__ == "Checklist"
     """))

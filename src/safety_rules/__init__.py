@@ -2,10 +2,10 @@
 
 Everything public is listed in ``__all__``; the modules themselves are private.
 
-The expert registry's, the field-work planner's and the event store's names are imported
-on first use: they need SQLAlchemy, Alembic, networkx and OR-Tools, which rules-only use
-(load, assess, check) never touches, and importing them would multiply the start-up time
-of every ``safety-rules assess``.
+The names of the expert registry, of field work (planner, checklists) and of the event
+store are imported on first use: they need SQLAlchemy, Alembic, OR-Tools and openpyxl,
+which rules-only use (load, assess, check) never touches, and importing them would
+multiply the start-up time of every ``safety-rules assess``.
 """
 
 from __future__ import annotations

@@ -275,7 +275,7 @@ def schema(kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(FORMATS
 
 def with_experts() -> typer.Typer:
     """``app`` with the ``checklist``, ``experts`` and ``plan`` commands added (they bring SQLAlchemy,
-    networkx, OR-Tools and openpyxl)."""
+    OR-Tools and openpyxl)."""
     from . import _checklist, _experts, _fieldwork  # noqa: F401  - add the `checklist`, `experts` and `plan` commands
 
     return app
