@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from safety_rules import Assessment, NotFoundError, Rulebook
 from safety_rules.engine import _rulebook
 from safety_rules.engine._loader import Parts, load_parts
+from safety_rules.engine._results import AssessmentWarning
 from safety_rules.law._catalog import covers
 
 from ..conftest import EXAMPLES, FIXTURES, RULES
@@ -257,6 +258,7 @@ def test_facts_of_an_undeclared_industry_are_a_warning_and_a_question(book: Rule
     assert warning.facts == ["ammonia_refrigeration", "nh3_quick_freezers"]
     assert "ammonia.quick-freezer-room" in warning.major_hazard_rules
     assert set(warning.rules) <= set(a.not_applicable) and "not assessed" in warning.message
+    assert AssessmentWarning.model_validate(warning.model_dump()) == warning  # built unvalidated, as if validated
     first = book.questions(e, JUNE_2024)[0]
     assert first.fact == "industries" and "ammonia" in first.question and first.major_hazard_rules
     assert book.assess(book.enterprise("D", facts, industries=["dust", "ammonia"]), JUNE_2024).warnings == []

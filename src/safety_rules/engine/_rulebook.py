@@ -539,12 +539,13 @@ class Rulebook:
             if not facts:
                 continue
             rules, majors = self._undeclared(k, industries).get(industry, ([], []))
-            warnings.append(AssessmentWarning(
-                industry=industry, facts=facts, rules=list(rules), major_hazard_rules=list(majors),
-                message=(f"{', '.join(facts)} {'is' if len(facts) == 1 else 'are'} read only by rules of "
-                         f"industry {industry!r}, which the enterprise does not declare: its {len(rules)} "
-                         f"rule(s) in force, {len(majors)} of them major hazards, were not assessed; "
-                         f"add {industry!r} to the enterprise's industries if it applies")))
+            warnings.append(trusted(AssessmentWarning, {
+                "kind": "other_industry_facts", "industry": industry, "facts": facts, "rules": list(rules),
+                "major_hazard_rules": list(majors),
+                "message": (f"{', '.join(facts)} {'is' if len(facts) == 1 else 'are'} read only by rules of "
+                            f"industry {industry!r}, which the enterprise does not declare: its {len(rules)} "
+                            f"rule(s) in force, {len(majors)} of them major hazards, were not assessed; "
+                            f"add {industry!r} to the enterprise's industries if it applies")}))
         return warnings
 
     # ------------------------------------------------------------- details
