@@ -63,3 +63,18 @@ def test_expert_and_planner_names_are_there_when_asked_for() -> None:
         assert callable(safety_rules.plan_campaign) and safety_rules.RegistryLog.__name__ == "RegistryLog"
         assert callable(safety_rules.checklist_workbook) and safety_rules.Checklist.__name__ == "Checklist"
     """))
+
+
+def test_cli_commands_outside_the_rules_commands_are_added_when_asked_for() -> None:
+    for command in ("plan", "experts", "checklist"):
+        heavy = _heavy_after(f"""
+            import contextlib, io, sys
+            sys.argv = ["safety-rules", {command!r}, "--help"]
+            from safety_rules.cli._app import main
+            with contextlib.redirect_stdout(io.StringIO()):
+                try:
+                    main()
+                except SystemExit as exc:
+                    assert not exc.code, exc.code
+        """)
+        assert {"ortools", "sqlalchemy"} <= set(heavy), command

@@ -273,7 +273,7 @@ def schema(kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(FORMATS
     print_json(json_schema(kind))
 
 
-def with_experts() -> typer.Typer:
+def with_every_command() -> typer.Typer:
     """``app`` with the ``checklist``, ``experts`` and ``plan`` commands added (they bring SQLAlchemy,
     OR-Tools and openpyxl)."""
     from . import _checklist, _experts, _fieldwork  # noqa: F401  - add the `checklist`, `experts` and `plan` commands
@@ -285,4 +285,4 @@ def main() -> None:
     # The commands defined here never need the expert registry, the planner or the checklists: leave them out.
     own = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback is not None}
     args = sys.argv[1:]
-    (app if args and args[0] in own else with_experts())()
+    (app if args and args[0] in own else with_every_command())()
