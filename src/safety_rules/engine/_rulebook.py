@@ -60,7 +60,8 @@ Statics = tuple[dict[str, Any], dict[str, Any]]
 # many dates, regions and industry sets keeps its memory flat.
 PLAN_CACHE = 1024  # (stretch, industries): evaluators to run, rule ids not assessed or not in force, and
 #                   those not assessed by industry (for the warnings about undeclared industries)
-VIEW_CACHE = 1024  # (industry, stretch): that industry's rule ids in force and not in force
+VIEW_CACHE = 4096  # (industry, stretch): that industry's rule ids in force, not in force, and in force as
+#                   a major hazard (an entry is three tuples of shared ids: a few thousand stay small)
 STATIC_CACHE = 16384  # (version, law stretch, jurisdictions): fixed fields of findings and undetermined entries
 CITATION_CACHE = 16384  # (version, law stretch, jurisdictions): citations as they read then
 NOT_ENCODED_CACHE = 1024  # (stretch, industries): items of the standards that no rule encodes
@@ -180,7 +181,6 @@ class Rulebook:
         self._expanded = lru_cache(maxsize=SMALL_CACHE)(self._expand)
         self._covering = lru_cache(maxsize=SMALL_CACHE)(self._make_covering)
         self._foreign = lru_cache(maxsize=FOREIGN_CACHE)(self._make_foreign)
-        self._undeclared = lru_cache(maxsize=PLAN_CACHE)(self._make_undeclared)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -297,15 +297,27 @@ class Rulebook:
                 tables=self.tables)
         return unit
 
-    def _make_view(self, industry: str, k: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The ids of ``industry``'s rules in force in stretch ``k``, and of those not in force."""
+    def _make_view(self, industry: str, k: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """The ids of ``industry``'s rules in force in stretch ``k``, of those not in force, and
+        of those whose version in force is a major hazard."""
         in_force: list[str] = []
         absent: list[str] = []
+        majors: list[str] = []
         for lineage in self._by_industry[industry]:
-            spans = (self._spans[self._index[id(v)]] for v in lineage.versions)
-            live = any(start <= k and (stop is None or k < stop) for start, stop in spans)
-            (in_force if live else absent).append(lineage.spec.id)
-        return tuple(in_force), tuple(absent)
+            live = None
+            for v in lineage.versions:
+                i = self._index[id(v)]
+                start, stop = self._spans[i]
+                if start <= k and (stop is None or k < stop):
+                    live = i
+                    break
+            if live is None:
+                absent.append(lineage.spec.id)
+                continue
+            in_force.append(lineage.spec.id)
+            if self._major[live]:
+                majors.append(lineage.spec.id)
+        return tuple(in_force), tuple(absent), tuple(majors)
 
     def _make_plan(self, k: int, industries: tuple[str, ...]) -> _Plan:
         """An enterprise that names its industries is not assessed against the others'
@@ -314,7 +326,7 @@ class Rulebook:
         other: list[str] = []
         absent: list[str] = []
         for industry in self._by_industry:
-            in_force, out_of_force = self._view(industry, k)
+            in_force, out_of_force, _ = self._view(industry, k)
             absent += out_of_force
             if industries and industry not in industries:
                 other += in_force
@@ -516,19 +528,6 @@ class Rulebook:
                     found.setdefault(industry, set()).add(fact)
         return {industry: frozenset(facts) for industry, facts in sorted(found.items())}
 
-    def _make_undeclared(self, k: int, industries: tuple[str, ...]) -> dict[str, tuple[list[str], list[str]]]:
-        """For each industry other than ``industries``: its rules in force in stretch ``k``
-        (not assessed under ``industries``) and those of them whose version is a major hazard."""
-        found: dict[str, tuple[list[str], list[str]]] = {}
-        for rule_id in self._plan(k, industries).other_industries:
-            industry = self._lineages[rule_id].spec.industry
-            rules, majors = found.setdefault(industry, ([], []))
-            rules.append(rule_id)
-            version = self.version_on(rule_id, _first_day(self._bounds, k))
-            if version is not None and version.spec.severity == "major_hazard":
-                majors.append(rule_id)
-        return found
-
     def _warnings(self, enterprise: Enterprise, industries: tuple[str, ...], k: int) -> list[AssessmentWarning]:
         """A warning per undeclared industry whose facts the enterprise states: its rules
         were not assessed, and may hold hazards."""
@@ -538,7 +537,8 @@ class Rulebook:
             facts = sorted(stated & theirs)
             if not facts:
                 continue
-            rules, majors = self._undeclared(k, industries).get(industry, ([], []))
+            # an industry not assessed: its rules in force are all among those not assessed
+            rules, _, majors = self._view(industry, k)
             warnings.append(trusted(AssessmentWarning, {
                 "kind": "other_industry_facts", "industry": industry, "facts": facts, "rules": list(rules),
                 "major_hazard_rules": list(majors),
