@@ -58,8 +58,8 @@ Statics = tuple[dict[str, Any], dict[str, Any]]
 # never a day; a set of industries; the local jurisdictions an enterprise's region lies
 # in) and holds at most this many entries, least recently used first out: a run over
 # many dates, regions and industry sets keeps its memory flat.
-PLAN_CACHE = 1024  # (stretch, industries): evaluators to run, rule ids not assessed or not in force, and
-#                   those not assessed by industry (for the warnings about undeclared industries)
+PLAN_CACHE = 1024  # (stretch, industries): evaluators to run, rule ids not assessed or not in force (a miss
+#                   costs a few view lookups: it may thrash over many stretches and industry sets)
 VIEW_CACHE = 4096  # (industry, stretch): that industry's rule ids in force, not in force, and in force as
 #                   a major hazard (an entry is three tuples of shared ids: a few thousand stay small)
 STATIC_CACHE = 16384  # (version, law stretch, jurisdictions): fixed fields of findings and undetermined entries
