@@ -1,10 +1,12 @@
 """A synthetic rulebook and synthetic enterprises for the benchmarks.
 
 The rulebook has the bundled rulebook's shape (five industries, a fact catalog, a law
-catalog, rule lineages with versions and examples) but 300 rules over 200 facts, written
-to a directory so that it goes through the same loader, validation and compiler as the
-real one. Everything is drawn from a seeded generator: the same arguments give the same
-files.
+catalog whose editions renumber the articles, rule lineages with versions and
+examples) but 300 rules over 200 facts, written to a directory so that it goes through
+the same loader, validation and compiler as the real one. With ``revisions`` every
+rule's versions start and end on days of their own (as when rules are revised one by
+one), so that the timeline has about two stretches per rule. Everything is drawn from
+a seeded generator: the same arguments give the same files.
 """
 
 from __future__ import annotations
@@ -82,18 +84,32 @@ def _examples(rng: random.Random, applies: str, when: str, types: dict[str, Type
         found.setdefault(outcome, facts)
         if len(found) == 2:
             break
-    # every version needs an undetermined example too: the condition's facts all missing
-    return [{"name": f"synthetic {k}", "facts": {applies: True, **v}, "expect": k}
-            for k, v in sorted(found.items())] + [
-        {"name": "synthetic undetermined", "facts": {applies: True}, "expect": "undetermined"}]
+    # with none of the condition's facts known, the condition is unknown
+    return [*({"name": f"synthetic {k}", "facts": {applies: True, **v}, "expect": k} for k, v in sorted(found.items())),
+            {"name": "synthetic undetermined", "facts": {applies: True}, "expect": "undetermined"}]
 
 
-def write_rulebook(root: Path, rules: int = 300, seed: int = 7, distinct_dates: bool = False) -> Path:
-    """Write a synthetic rulebook of ``rules`` lineages under ``root``; returns ``root``.
+LAW_EDITIONS = [("2002", dt.date(2002, 11, 1), None), ("2014", dt.date(2014, 12, 1), dt.date(2014, 10, 20)),
+                ("2021", dt.date(2021, 9, 1), dt.date(2021, 6, 15))]
 
-    With ``distinct_dates`` every version starts on a day no other version starts on, so
-    the timeline has as many slices as versions (the worst case for anything per date).
-    """
+
+def _spans(rng: random.Random, k: int, revisions: bool) -> list[tuple[dt.date, dt.date | None]]:
+    if not revisions:
+        return [(dt.date(2015, 1, 1), dt.date(2020, 12, 31)), (dt.date(2021, 1, 1), None)] if k % 3 == 0 \
+            else [(dt.date(2015, 1, 1), None)]
+    start = dt.date(2012, 1, 1) + dt.timedelta(days=rng.randrange(1500))
+    spans: list[tuple[dt.date, dt.date | None]] = []
+    for _ in range(rng.choice([1, 2, 2, 3])):
+        end = start + dt.timedelta(days=rng.randrange(400, 1600))
+        spans.append((start, end))
+        start = end + dt.timedelta(days=1)
+    last = spans[-1]
+    spans[-1] = (last[0], None if rng.random() < 0.8 else last[1])  # most rules are still in force
+    return spans
+
+
+def write_rulebook(root: Path, rules: int = 300, seed: int = 7, revisions: bool = False) -> Path:
+    """Write a synthetic rulebook of ``rules`` lineages under ``root``; returns ``root``."""
     rng = random.Random(seed)
     types = fact_ids()
     root.mkdir(parents=True, exist_ok=True)
@@ -114,20 +130,20 @@ def write_rulebook(root: Path, rules: int = 300, seed: int = 7, distinct_dates: 
             spec["values"] = list(ENUM_VALUES)
         facts[name] = spec
     dump(root / "facts" / "synthetic.yaml", {"facts": facts})
+    # three editions, the later two renumbering every article: citations change with the date
     dump(root / "law" / "synthetic-law.yaml", {
         "id": "synthetic-law", "title": "合成法规", "kind": "law", "issuer": "benchmark",
-        "editions": [{"id": "1", "label": "合成版", "effective_from": dt.date(2000, 1, 1), "source_checked": True}],
-        "provisions": {f"p{k}": {"summary": f"条款{k}", "editions": {"1": {"article": k + 1}}} for k in range(10)},
+        "editions": [{"id": eid, "label": f"{eid}年修正", "effective_from": start, "source_checked": True,
+                      **({"published": published} if published else {})}
+                     for eid, start, published in LAW_EDITIONS],
+        "provisions": {f"p{k}": {"summary": f"条款{k}", "editions": {
+            eid: {"article": k + 1 + 3 * n} for n, (eid, _s, _p) in enumerate(LAW_EDITIONS)}} for k in range(10)},
     })
     for k in range(rules):
         industry = INDUSTRIES[k % len(INDUSTRIES)]
         applies = f"ind_{industry}"
         versions = []
-        first, second = dt.date(2015, 1, 1), dt.date(2021, 1, 1)
-        if distinct_dates:
-            first, second = first + dt.timedelta(days=k), second + dt.timedelta(days=k)
-        spans = [(first, second - dt.timedelta(days=1)), (second, None)] if k % 3 == 0 else [(first, None)]
-        for v, (start, end) in enumerate(spans, 1):
+        for v, (start, end) in enumerate(_spans(rng, k, revisions), 1):
             when, examples = _condition(rng), []
             while len(examples) < 3:  # a tautology or contradiction has no example of one kind
                 when = _condition(rng)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from safety_rules import Rulebook
-from safety_rules.cli._app import app
+from safety_rules.cli._app import with_every_command
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -35,7 +35,7 @@ def rules_copy(tmp_path: Path) -> Path:
 
 def run_cli(*args: str) -> tuple[int, str, str]:
     """Run ``safety-rules`` in-process: (exit code, stdout, stderr); never a traceback."""
-    result = CliRunner().invoke(app, list(args))
+    result = CliRunner().invoke(with_every_command(), list(args))
     assert "Traceback" not in result.output + result.stderr, result.output + result.stderr
     return result.exit_code, result.stdout, result.stderr
 

@@ -1,7 +1,17 @@
 """safety_rules: China's work-safety inspection standards as versioned, testable rules.
 
 Everything public is listed in ``__all__``; the modules themselves are private.
+
+The names of the expert registry, of field work (planner, checklists) and of the event
+store are imported on first use: they need SQLAlchemy, Alembic, OR-Tools and openpyxl,
+which rules-only use (load, assess, check) never touches, and importing them would
+multiply the start-up time of every ``safety-rules assess``.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .engine._check import CheckReport, check_rulebook
 from .engine._coverage import CoverageReport, PartCoverage
@@ -19,32 +29,6 @@ from .engine._results import (
     VersionInfo,
 )
 from .engine._rulebook import Rulebook
-from .experts._evaluation_log import Evaluation, EvaluationLog, EvaluationRecord, LegacyRecord, load_evaluations
-from .experts._matching import Assignment, CaseResult, Exclusion, MatchResult, PolicyUsed, ScoreTerms, match
-from .experts._records import AssignmentRecord, ExpertFinding, FindingOutcome, RegistryLog, Withdrawal
-from .experts._registry import (
-    Case,
-    Expert,
-    PastAssignment,
-    Policy,
-    PolicyBook,
-    load_cases,
-    load_experts,
-    load_history,
-    load_policies,
-    load_policy,
-)
-from .experts._scores import CountedEvaluation, ExpertScore, expert_scores
-from .fieldwork._campaign import Campaign, load_campaign
-from .fieldwork._checklist import Checklist, build_checklist
-from .fieldwork._checklist_html import checklist_html
-from .fieldwork._checklist_import import read_checklist_workbook
-from .fieldwork._checklist_text import checklist_markdown, checklist_yaml
-from .fieldwork._checklist_xlsx import checklist_workbook
-from .fieldwork._ics import plan_calendar
-from .fieldwork._plan import Explanation, Plan, PlanCheck, PlanFile, TeamDay, Violation, Visit
-from .fieldwork._plan_check import check_plan, load_plan
-from .fieldwork._planner import plan_campaign
 from .law._catalog import ResolvedCitation, Sanction, Tier
 from .revisions._diff import Change, RevisionDiff, Witness, compare_rulebooks
 from .revisions._impact import Impact, OutcomeChange, revision_impact
@@ -68,15 +52,82 @@ from .shared._errors import (
     WorkbookError,
     YamlError,
 )
-from .shared._events import (
-    Event,
-    EventStore,
-    Migrations,
-    NewEvent,
-    Verification,
-    VerificationCheck,
-    postgres_grants,
-)
+
+if TYPE_CHECKING:
+    from .experts._evaluation_log import Evaluation, EvaluationLog, EvaluationRecord, LegacyRecord, load_evaluations
+    from .experts._matching import Assignment, CaseResult, Exclusion, MatchResult, PolicyUsed, ScoreTerms, match
+    from .experts._records import AssignmentRecord, ExpertFinding, FindingOutcome, RegistryLog, Withdrawal
+    from .experts._registry import (
+        Case,
+        Expert,
+        PastAssignment,
+        Policy,
+        PolicyBook,
+        load_cases,
+        load_experts,
+        load_history,
+        load_policies,
+        load_policy,
+    )
+    from .experts._scores import CountedEvaluation, ExpertScore, expert_scores
+    from .fieldwork._campaign import Campaign, load_campaign
+    from .fieldwork._checklist import Checklist, build_checklist
+    from .fieldwork._checklist_html import checklist_html
+    from .fieldwork._checklist_import import read_checklist_workbook
+    from .fieldwork._checklist_text import checklist_markdown, checklist_yaml
+    from .fieldwork._checklist_xlsx import checklist_workbook
+    from .fieldwork._ics import plan_calendar
+    from .fieldwork._plan import Explanation, Plan, PlanCheck, PlanFile, TeamDay, Violation, Visit
+    from .fieldwork._plan_check import check_plan, load_plan
+    from .fieldwork._planner import plan_campaign
+    from .shared._events import (
+        Event,
+        EventStore,
+        Migrations,
+        NewEvent,
+        Verification,
+        VerificationCheck,
+        postgres_grants,
+    )
+
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(["Evaluation", "EvaluationLog", "EvaluationRecord", "LegacyRecord", "load_evaluations"],
+                    ".experts._evaluation_log"),
+    **dict.fromkeys(["Assignment", "CaseResult", "Exclusion", "MatchResult", "PolicyUsed", "ScoreTerms", "match"],
+                    ".experts._matching"),
+    **dict.fromkeys(["AssignmentRecord", "ExpertFinding", "FindingOutcome", "RegistryLog", "Withdrawal"],
+                    ".experts._records"),
+    **dict.fromkeys(["Case", "Expert", "PastAssignment", "Policy", "PolicyBook", "load_cases", "load_experts",
+                     "load_history", "load_policies", "load_policy"], ".experts._registry"),
+    **dict.fromkeys(["CountedEvaluation", "ExpertScore", "expert_scores"], ".experts._scores"),
+    **dict.fromkeys(["Campaign", "load_campaign"], ".fieldwork._campaign"),
+    **dict.fromkeys(["Checklist", "build_checklist"], ".fieldwork._checklist"),
+    **dict.fromkeys(["checklist_html"], ".fieldwork._checklist_html"),
+    **dict.fromkeys(["read_checklist_workbook"], ".fieldwork._checklist_import"),
+    **dict.fromkeys(["checklist_markdown", "checklist_yaml"], ".fieldwork._checklist_text"),
+    **dict.fromkeys(["checklist_workbook"], ".fieldwork._checklist_xlsx"),
+    **dict.fromkeys(["plan_calendar"], ".fieldwork._ics"),
+    **dict.fromkeys(["Explanation", "Plan", "PlanCheck", "PlanFile", "TeamDay", "Violation", "Visit"],
+                    ".fieldwork._plan"),
+    **dict.fromkeys(["check_plan", "load_plan"], ".fieldwork._plan_check"),
+    **dict.fromkeys(["plan_campaign"], ".fieldwork._planner"),
+    **dict.fromkeys(["Event", "EventStore", "Migrations", "NewEvent", "Verification", "VerificationCheck",
+                     "postgres_grants"], ".shared._events"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later reads do not come back here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __version__ = "0.1.0"
 

@@ -60,6 +60,19 @@ def test_assess_refuses_partial_results_on_a_bad_file() -> None:
     assert "wrong_type.yaml:4" in err and "must be a number (person)" in err
 
 
+def test_screen_streams_a_line_per_file_and_an_error_line_in_place() -> None:
+    bad = str(FIXTURES / "broken_enterprises" / "wrong_type.yaml")
+    code, out, err = run("screen", COLD_STORE, bad, str(EXAMPLES / "enterprises"), "--as-of", "2024-06-01")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 2 + len(ENTERPRISES)
+    assert lines[0]["enterprise_id"] == "LY-NH3-003" and lines[1]["path"] == bad
+    assert [x["enterprise_id"] for x in lines[2:]] == [json.loads(run("assess", p, "-f", "json")[1])["enterprise_id"]
+                                                       for p in ENTERPRISES]
+    _, one, _ = run("assess", COLD_STORE, "--as-of", "2024-06-01", "-f", "json")
+    assert lines[0] == json.loads(one)  # the same assessment as assess prints
+    assert code == 2 and "wrong_type.yaml:4" in err and "1 enterprise file(s) could not be read" in err
+
+
 def test_missing_file_is_a_clear_error() -> None:
     code, _, err = run("assess", "no/such/file.yaml")
     assert code == 2 and "cannot read file" in err
@@ -130,6 +143,10 @@ def test_control_characters_from_input_files_are_not_printed(tmp_path: Path) -> 
     assert not any(c in out for c in "\x1b\x07\x9b\r")
     code, _, err = run("assess", str(tmp_path / "no\x1b[2Jsuch.yaml"))
     assert code == 2 and "\x1b" not in err and "no[2Jsuch.yaml" in err
+    # screen's JSON lines too: the C1 control 0x9b, which JSON itself leaves as it is, reached the terminal
+    code, out, _ = run("screen", path, "--as-of", "2024-06-01")
+    assert code == 0 and json.loads(out)["enterprise_name"] == "恶意\x1b]0;title\x07\x9b2J公司\r"
+    assert not any(c in out for c in "\x1b\x07\x9b\r")
 
 
 def test_a_location_on_line_100_is_printed_as_written(rules_copy: Path) -> None:

@@ -13,6 +13,7 @@ from safety_rules.engine._compiler import (
     CompiledRule,
     compile_expression,
     compile_rules,
+    evaluate_rules,
     generate_source,
     outcome_codes,
 )
@@ -122,11 +123,21 @@ def test_rulebook_function_outcome_codes() -> None:
         CompiledRule(None, parse_expression("other", FACTS)),
     ]
     fn = compile_rules(rules, {}, [])
-    assert fn({"flag": False}, DAY) == ([0], [], [], [1])  # not applicable; undetermined
-    assert fn({"flag": True, "height_m": 9, "other": False}, DAY) == ([], [1], [0], [])
-    assert outcome_codes(fn({"height_m": 9}, DAY), 2) == (3, 3)  # applicability unknown: undetermined
+    assert evaluate_rules(fn, {"flag": False}, DAY) == ([0], [], [], [1])  # not applicable; undetermined
+    assert evaluate_rules(fn, {"flag": True, "height_m": 9, "other": False}, DAY) == ([], [1], [0], [])
+    assert outcome_codes(evaluate_rules(fn, {"height_m": 9}, DAY), 2) == (3, 3)  # applicability unknown
     source, _ = generate_source(rules, {}, [])
-    assert "def _evaluate(facts, as_of):" in source and "eval(" not in source
+    assert "def _evaluate(facts, as_of, k, out):" in source and "eval(" not in source
+
+
+def test_rules_report_only_in_the_stretches_they_are_in_force() -> None:
+    flag, other = parse_expression("flag", FACTS), parse_expression("other", FACTS)
+    rules = [CompiledRule(flag, other, index=7, span=(1, 3)), CompiledRule(flag, other, index=9, span=(3, None)),
+             CompiledRule(None, other, index=4, span=(2, 4))]
+    fn = compile_rules(rules, {}, [])
+    facts = {"flag": False, "other": True}
+    assert [evaluate_rules(fn, facts, DAY, k) for k in range(5)] == [
+        ([], [], [], []), ([7], [], [], []), ([7], [], [4], []), ([9], [], [4], []), ([9], [], [], [])]
 
 
 # ----------------------------------------------------------- property: compiled == reference
@@ -217,16 +228,65 @@ def test_compiled_agrees_with_reference(text: str, facts: dict[str, Any], day: d
     assert evaluate(parse_expression(render(expr), FACTS), facts, day) == reference
 
 
+SPANS = st.integers(1, 4).flatmap(lambda start: st.tuples(st.just(start), st.none() | st.integers(start + 1, 5)))
+
+
+DERIVED_TEXTS = {"d_high": "height_m > 5", "d_both": "d_high and not flag"}  # one derived from another
+DERIVED = {k: parse_expression(v, {**FACTS, "d_high": BOOL}) for k, v in DERIVED_TEXTS.items()}
+WITH_DERIVED = {**FACTS, "d_high": BOOL, "d_both": BOOL}
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(bool_exprs(), bool_exprs()), min_size=1, max_size=6), facts_strategy())
-def test_whole_rulebook_function_agrees_with_reference(pairs: list[tuple[str, str]], facts: dict[str, Any]) -> None:
-    rules = [CompiledRule(parse_expression(a, FACTS), parse_expression(w, FACTS)) for a, w in pairs]
-    codes = outcome_codes(compile_rules(rules, {}, [])(facts, DAY), len(rules))
-    for rule, code in zip(rules, codes, strict=True):
-        a = evaluate(rule.applies_to, facts, DAY)  # type: ignore[arg-type]
-        w = evaluate(rule.when, facts, DAY)
-        expected = 0 if a is False else 3 if a is None else 2 if w is True else 1 if w is False else 3
-        assert code == expected
+@given(st.lists(st.tuples(st.none() | bool_exprs(), bool_exprs(), st.sampled_from(["", " or d_high", " and d_both"]),
+                          st.booleans(), SPANS), min_size=1, max_size=6),
+       facts_strategy(), st.integers(0, 6))
+def test_whole_rulebook_function_agrees_with_reference(
+        specs: list[tuple[str | None, str, str, bool, tuple[int, int | None]]], facts: dict[str, Any], k: int) -> None:
+    # reported indexes are not positions, and rules share applies_to and spans often enough; facts
+    # and derived facts are read where a group of rules first needs them, which this must not change
+    rules = [CompiledRule(parse_expression(a, WITH_DERIVED) if a else None, parse_expression(f"({w}){d}", WITH_DERIVED),
+                          partial, index=2 * i + 1, span=span)
+             for i, (a, w, d, partial, span) in enumerate(specs)]
+    evaluate_ = compile_rules(rules, DERIVED, ["d_high", "d_both"])
+    codes = outcome_codes(evaluate_rules(evaluate_, facts, DAY, k), 2 * len(rules))
+    for rule in rules:
+        start, stop = rule.span
+        assert rule.index is not None
+        if not (start <= k and (stop is None or k < stop)):
+            assert codes[rule.index] is None  # not in force: not reported at all
+            continue
+        a = True if rule.applies_to is None else evaluate(rule.applies_to, facts, DAY, DERIVED)
+        w = evaluate(rule.when, facts, DAY, DERIVED)
+        expected = 0 if a is False else 3 if a is None else 2 if w is True else \
+            (3 if rule.partial else 1) if w is False else 3
+        assert codes[rule.index] == expected
+    assert set(codes[0::2]) == {None}  # nothing else is reported
+
+
+class _Reads(dict[str, Any]):
+    """Facts that remember which ones were read."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.read: list[str] = []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.append(key)
+        return super().get(key, default)
+
+
+def test_a_group_of_rules_reads_its_facts_only_when_it_applies() -> None:
+    # every fact of every industry was read for every enterprise, whatever its industry
+    p = lambda text: parse_expression(text, WITH_DERIVED)  # noqa: E731
+    rules = [CompiledRule(p("flag"), p("height_m > 3 and d_both")), CompiledRule(p("flag"), p("level == '一级'")),
+             CompiledRule(p("other"), p("mass_t > 1")), CompiledRule(None, p("workers > 9"))]
+    evaluate_ = compile_rules(rules, DERIVED, ["d_high", "d_both"])
+    facts = _Reads({"flag": False, "other": True, "height_m": 9, "mass_t": 2})
+    assert evaluate_rules(evaluate_, facts, DAY) == ([0, 1], [], [2], [3])
+    assert sorted(facts.read) == ["flag", "mass_t", "other", "workers"]
+    facts = _Reads({"flag": True, "other": False, "height_m": 9, "level": "一级"})
+    assert evaluate_rules(evaluate_, facts, DAY) == ([2], [0], [1], [3])  # d_both: not flag
+    assert sorted(facts.read) == ["flag", "height_m", "level", "other", "workers"]
 
 
 def test_missing_fact_never_counts_as_compliant() -> None:
@@ -321,5 +381,5 @@ def test_every_accepted_deep_or_long_condition_compiles_and_agrees(text: str, fa
     expr = parse_expression(text, FACTS)  # within the limits by construction: accepted
     assert compile_expression(expr)(facts, DAY) == evaluate(expr, facts, DAY)
     rules = [CompiledRule(parse_expression("flag or not flag", FACTS), expr), CompiledRule(None, expr)]
-    codes = outcome_codes(compile_rules(rules, {}, [])(facts, DAY), 2)
+    codes = outcome_codes(evaluate_rules(compile_rules(rules, {}, []), facts, DAY), 2)
     assert codes[1] == {True: 2, False: 1, None: 3}[evaluate(expr, facts, DAY)]

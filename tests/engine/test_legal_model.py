@@ -206,14 +206,19 @@ provisions:
 """
 
 
+def cite_provincial_regulation(rules: Path) -> None:
+    """Add a provincial regulation to ``rules`` and cite it from the metallurgy principals rule."""
+    (rules / "law" / "test-province-regulation.yaml").write_text(LOCAL_DOC, encoding="utf-8")
+    target = rules / "metallurgy" / "principals-assessed.yaml"
+    text = target.read_text(encoding="utf-8")
+    line = "      - {document: work-safety-law, provision: penalty-principals-not-assessed, role: penalty}\n"
+    assert line in text
+    target.write_text(text.replace(line, line + "      - {document: test-province-regulation, "
+                                   "provision: principals-assessed, role: duty}\n", 1), encoding="utf-8")
+
+
 def test_provincial_law_is_cited_beside_national_law_only_inside_the_province(rules_copy: Path) -> None:
-    (rules_copy / "law" / "test-province-regulation.yaml").write_text(LOCAL_DOC, encoding="utf-8")
-    target = rules_copy / "metallurgy" / "principals-assessed.yaml"
-    text = target.read_text(encoding="utf-8").replace(
-        "      - {document: work-safety-law, provision: penalty-principals-not-assessed, role: penalty}\n",
-        "      - {document: work-safety-law, provision: penalty-principals-not-assessed, role: penalty}\n"
-        "      - {document: test-province-regulation, provision: principals-assessed, role: duty}\n", 1)
-    target.write_text(text, encoding="utf-8")
+    cite_provincial_regulation(rules_copy)
     book = Rulebook.load(rules_copy)
     facts = {"economic_class": "3120", "metal_smelting": True, "principals_assessed": False}
     day = dt.date(2017, 9, 7)

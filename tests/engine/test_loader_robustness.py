@@ -19,8 +19,17 @@ ORIGINAL = (RULES / TARGET).read_text(encoding="utf-8")
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A rulebook of the bundled catalogs (rulebook, facts, law, tables) and the one rule file
+    mangled: what the file refers to is all there, and each check reads no other rule."""
     root = tmp_path_factory.mktemp("robust") / "rules"
-    shutil.copytree(RULES, root)
+    root.mkdir()
+    shutil.copy(RULES / "rulebook.yaml", root)
+    for catalog in ("facts", "law", "tables"):
+        shutil.copytree(RULES / catalog, root / catalog)
+    (root / TARGET).parent.mkdir()
+    shutil.copy(RULES / TARGET, root / TARGET)
+    report = check_rulebook(root)
+    assert report.ok and report.rules == 1, report.problems  # unmangled, the file is fine
     return root
 
 

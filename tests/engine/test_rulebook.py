@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import datetime as dt
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from safety_rules import Assessment, NotFoundError, Rulebook
+from safety_rules.engine import _rulebook
+from safety_rules.engine._loader import Parts, load_parts
+from safety_rules.engine._results import AssessmentWarning
+from safety_rules.law._catalog import covers
 
-from ..conftest import EXAMPLES, FIXTURES
+from ..conftest import EXAMPLES, FIXTURES, RULES
+from .test_legal_model import cite_provincial_regulation
 
 ENTERPRISES = EXAMPLES / "enterprises"
 SEPT_2017 = dt.date(2017, 9, 5)
@@ -204,8 +219,10 @@ def test_explain(book: Rulebook) -> None:
         book.explain("dust.zone20-electric")
 
 
-def test_every_slice_compiles(book: Rulebook) -> None:
-    assert book.compile_all() >= 5
+def test_every_industry_compiles_once(book: Rulebook) -> None:
+    industries = {book.lineage(r).spec.industry for r in book.rule_ids}
+    assert book.compile_all() == len(industries) >= 5
+    assert book.compile_all() == len(industries)  # again: nothing new to compile
 
 
 def test_a_rule_failing_at_run_time_is_an_error_and_the_rest_are_assessed(rules_copy: Path) -> None:
@@ -241,9 +258,127 @@ def test_facts_of_an_undeclared_industry_are_a_warning_and_a_question(book: Rule
     assert warning.facts == ["ammonia_refrigeration", "nh3_quick_freezers"]
     assert "ammonia.quick-freezer-room" in warning.major_hazard_rules
     assert set(warning.rules) <= set(a.not_applicable) and "not assessed" in warning.message
+    assert AssessmentWarning.model_validate(warning.model_dump()) == warning  # built unvalidated, as if validated
     first = book.questions(e, JUNE_2024)[0]
     assert first.fact == "industries" and "ammonia" in first.question and first.major_hazard_rules
     assert book.assess(book.enterprise("D", facts, industries=["dust", "ammonia"]), JUNE_2024).warnings == []
     assert book.assess(facts, JUNE_2024).warnings == []  # no industries declared: everything is assessed
     own = book.enterprise("D", {"dust_explosion_hazard": True, "dust_zone20_present": True}, industries=["dust"])
     assert book.assess(own, JUNE_2024).warnings == []
+
+
+# ---------------------------------------------------------------- caches
+
+@pytest.fixture(scope="module")
+def local_parts(tmp_path_factory: pytest.TempPathFactory) -> Parts:
+    """The bundled rulebook with a provincial regulation cited by one rule, so that the
+    enterprise's region changes what is cited."""
+    rules = tmp_path_factory.mktemp("local") / "rules"
+    shutil.copytree(RULES, rules)
+    cite_provincial_regulation(rules)
+    parts, problems = load_parts(rules)
+    assert parts is not None and not [p for p in problems if p.level == "error"]
+    return parts
+
+
+SUBJECTS = sorted(ENTERPRISES.glob("*.yaml"))
+REGIONS = [None, "371302", "370102", "110101"]
+
+
+def _days(parts: Parts) -> st.SearchStrategy[dt.date]:
+    """Any day, and the days either side of every boundary (where an off-by-one would show)."""
+    edges = sorted({d for lin in parts.lineages.values() for v in lin.versions
+                    for d in (v.window.start, v.window.end) if d is not None}
+                   | {w.start for doc in parts.law.documents.values() for _e, w in doc.windows()})
+    near = [d + dt.timedelta(days=shift) for d in edges for shift in (-1, 0, 1)]
+    return st.one_of(st.sampled_from(near), st.dates(dt.date(2010, 1, 1), dt.date(2030, 12, 31)))
+
+
+def _visit(parts: Parts) -> st.SearchStrategy[tuple[int, dt.date, tuple[str, ...], str | None]]:
+    industries = sorted(parts.rulebook.industries)
+    return st.tuples(st.integers(0, len(SUBJECTS) - 1), _days(parts),
+                     st.lists(st.sampled_from(industries), max_size=3).map(tuple), st.sampled_from(REGIONS))
+
+
+def _visit_results(book: Rulebook, visit: tuple[int, dt.date, tuple[str, ...], str | None]) -> list[Any]:
+    """An assessment, and the explanation of the rule that cites provincial law, on the visit's
+    day and in its region: everything that is cached by stretch, industries or region."""
+    index, day, industries, region = visit
+    enterprise = book.load_enterprise(SUBJECTS[index])
+    enterprise = dataclasses.replace(enterprise, industries=industries or enterprise.industries, region=region)
+    return [book.assess(enterprise, day).model_dump(),
+            book.explain("metallurgy.principals-assessed", day, region).model_dump()]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_an_assessment_does_not_depend_on_what_was_assessed_before(local_parts: Parts, data: st.DataObject) -> None:
+    history = data.draw(st.lists(_visit(local_parts), min_size=1, max_size=12), label="assessed before")
+    target = data.draw(_visit(local_parts), label="assessed")
+    # caches of two entries: the history fills them, evicts from them and leaves them with other dates,
+    # industries and regions than the target's
+    tiny = {name: 2 for name in ("PLAN_CACHE", "VIEW_CACHE", "STATIC_CACHE", "CITATION_CACHE",
+                                  "NOT_ENCODED_CACHE", "SMALL_CACHE", "FOREIGN_CACHE")}
+    with mock.patch.multiple(_rulebook, **tiny):
+        warm = Rulebook(local_parts)
+    for visit in history:
+        _visit_results(warm, visit)
+    fresh = Rulebook(local_parts)
+    assert _visit_results(warm, target) == _visit_results(fresh, target)
+    for cache in _caches(warm):
+        assert cache.cache_info().currsize <= 2
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_cached_citations_read_as_on_the_day_itself(local_parts: Parts, data: st.DataObject) -> None:
+    book = Rulebook(local_parts)
+    lineage = data.draw(st.sampled_from(list(local_parts.lineages.values())))
+    version = data.draw(st.sampled_from(lineage.versions))
+    day = data.draw(_days(local_parts).filter(version.window.contains))
+    region = data.draw(st.sampled_from(REGIONS))
+    book.citations(version, _rulebook._first_day(book._law_bounds, bisect.bisect_right(book._law_bounds, day)), region)
+    for c in book.citations(version, day, region):  # cached from the first day of its stretch
+        assert c == book.law.resolve(c.document, c.provision, day, c.role, preferred=c.preferred, reason=c.reason)
+        assert covers(c.jurisdiction, region)
+    assert book.measures(day) == [m for m in (book.law.resolve(x.document, x.provision, day, "measure")
+                                             for x in local_parts.rulebook.major_hazard_measures) if m is not None]
+
+
+def _caches(book: Rulebook) -> list[Any]:
+    return [v for v in vars(book).values() if hasattr(v, "cache_info")]
+
+
+def test_caches_stay_bounded_and_nothing_else_grows_with_dates(book: Rulebook) -> None:
+    fresh = Rulebook.load(RULES)
+    firms = [fresh.load_enterprise(p) for p in SUBJECTS]
+    days = [dt.date(2012, 1, 1) + dt.timedelta(days=n * 11) for n in range(500)]  # 500 dates, 15 years
+
+    def sizes() -> dict[str, int]:
+        return {k: len(v) for k, v in vars(fresh).items() if isinstance(v, dict | list | set | tuple)}
+
+    fresh.compile_all()
+    for day in days[:3]:
+        for firm in firms:
+            fresh.assess(firm, day)
+    before = sizes()
+    for n, day in enumerate(days):
+        for firm in firms:
+            fresh.assess(dataclasses.replace(firm, industries=tuple(sorted(fresh.industries))[: n % 4]), day)
+    assert sizes() == before  # only the bounded caches below hold anything per date or industry set
+    caches = _caches(fresh)
+    assert len(caches) >= 6
+    for cache in caches:
+        info = cache.cache_info()
+        assert info.maxsize is not None and info.currsize <= info.maxsize
+
+
+def test_output_is_the_same_in_every_process() -> None:
+    """A finding's facts were listed in the order of a set of strings, which changes with each
+    process's hash seed: the same assessment printed differently from one run to the next."""
+    code = (f"import datetime as dt\nfrom safety_rules import Rulebook\nbook = Rulebook.load({str(RULES)!r})\n"
+            f"for path in sorted(__import__('pathlib').Path({str(ENTERPRISES)!r}).glob('*.yaml')):\n"
+            f"    print(book.assess(book.load_enterprise(path), dt.date(2024, 6, 1)).model_dump_json())\n")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(outputs) == 1

@@ -10,6 +10,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -135,6 +136,33 @@ def test_surprising_yaml_numbers_are_refused_with_the_reason(text: str, words: l
 def test_plain_numbers_still_read() -> None:
     assert parse_yaml("a: [0, -0, +7, 10, 0.5, .5, 2026.10, 1.5e+3, 9007199254740992, '010', 1e5]") == {
         "a": [0, 0, 7, 10, 0.5, 0.5, 2026.1, 1500.0, 2**53, "010", "1e5"]}
+
+
+PLAIN_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30) | st.dates(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PLAIN_VALUES, st.sampled_from([None, False]))
+def test_values_are_read_as_pyyaml_reads_them(value: object, flow: bool | None) -> None:
+    # the reader makes strings, numbers, booleans and nulls itself: they must be PyYAML's
+    text = yaml.safe_dump(value, allow_unicode=True, default_flow_style=flow)
+    assert parse_yaml(text) == yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+def test_yaml_11_scalars_are_read_as_pyyaml_reads_them() -> None:
+    text = ("a: [yes, No, ON, off, True, FALSE, y, n, ~, null, Null, '', \"\", -0, +12, 0.5, -.5, 1.5e+3, "
+            "2017-09-05, 2017-09-05 10:30:00, 2017-09-05t10:30:00.5+08:00, 12:30x, '12', x1, 中文, '1']\n"
+            "b: |\n  two\n  lines\n")
+    assert parse_yaml(text) == yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+def test_an_explicit_bool_that_is_not_one_is_an_error_not_a_crash() -> None:
+    with pytest.raises(YamlError, match="cannot read scalar 'maybe'"):
+        parse_yaml("a: !!bool maybe\n")
 
 
 def test_non_utf8_file_names_the_line_of_the_first_bad_byte() -> None:

@@ -26,6 +26,8 @@ from rich.progress import Progress
 from rich.segment import Segment
 
 from .. import __version__
+from ..engine._batch import enterprise_files
+from ..engine._batch import screen as screen_files
 from ..engine._check import check_rulebook
 from ..engine._enterprise import Enterprise
 from ..engine._rule_files import RulebookFile
@@ -133,16 +135,19 @@ def write(text: str) -> None:
     sys.stdout.write(clean(text))
 
 
+def escape_json(text: str) -> str:
+    """JSON text with every control character escaped: json and pydantic escape C0 controls
+    but not DEL and C1; escaping them keeps the data as it is."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _jsonl(result: Any) -> None:
     """One assessment as one line of JSON (controls escaped as print_json does)."""
-    text = json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
-    sys.stdout.write(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+    sys.stdout.write(escape_json(json.dumps(result.model_dump(mode="json"), ensure_ascii=False)) + "\n")
 
 
 def print_json(data: Any) -> None:
-    # json escapes C0 controls but not DEL and C1; escaping them keeps the data as it is
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    sys.stdout.write(_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+    sys.stdout.write(escape_json(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
 
 
 def day(value: dt.datetime | None) -> dt.date | None:
@@ -338,6 +343,28 @@ def assess(
 
 @app.command()
 @handled
+def screen(
+    paths: Annotated[list[Path], typer.Argument(help="enterprise fact files (YAML), or directories of them")],
+    as_of: AsOfOption = None,
+    rules: RulesOption = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="worker processes")] = 1,
+) -> None:
+    """Assess many enterprises as a stream: one JSON line per file, in input order, in bounded
+    memory (for province-scale runs). A file that cannot be read gets an error line in its
+    place ({"path", "errors"}), is reported on stderr, and makes the exit status 2."""
+    book = Rulebook.load(rules)
+    unread = 0
+    for read, line in screen_files(book, enterprise_files(paths), day(as_of), jobs):
+        sys.stdout.write(escape_json(line) + "\n")
+        if not read:
+            unread += 1
+            err.print("\n".join(json.loads(line)["errors"]), highlight=False, markup=False)
+    if unread:
+        fail(f"{unread} enterprise file(s) could not be read; each has an error line in its place")
+
+
+@app.command()
+@handled
 def questions(
     file: Annotated[Path, typer.Argument(help="enterprise fact file (YAML)")],
     as_of: AsOfOption = None,
@@ -428,9 +455,16 @@ def schema(
         sys.stdout.write(schema_text(json_schema(kind)))
 
 
+def with_every_command() -> typer.Typer:
+    """``app`` with the ``checklist``, ``experts``, ``plan``, ``diff`` and ``impact`` commands added
+    (they bring SQLAlchemy, OR-Tools and openpyxl)."""
+    from . import _checklist, _experts, _fieldwork, _revisions  # noqa: F401  - they add their commands
+
+    return app
+
+
 def main() -> None:
-    app()
-
-
-# the other commands add themselves to `app`: checklist, experts, plan, diff and impact
-from . import _checklist, _experts, _fieldwork, _revisions  # noqa: E402,F401
+    # The commands defined here never need the expert registry, the planner or the checklists: leave them out.
+    own = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback is not None}
+    args = sys.argv[1:]
+    (app if args and args[0] in own else with_every_command())()

@@ -21,6 +21,7 @@ others need no hand edit before the tests pass.
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import os
 from pathlib import Path
@@ -28,18 +29,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..engine._enterprise import EnterpriseFile
-from ..engine._facts import FactCatalogFile, FactSpec, FieldSpec
-from ..engine._rule_files import RulebookFile, RuleFile
+from ..engine._facts import FactSpec, FieldSpec
 from ..engine._rulebook import Rulebook
-from ..engine._tables import TableFile
-from ..experts._evaluation_log import EvaluationFile
-from ..experts._records import OutcomeFile
-from ..experts._registry import CaseFile, ExpertFile, HistoryFile, PolicyFile
-from ..fieldwork._campaign import CampaignFile
-from ..fieldwork._plan import PlanFile
-from ..law._catalog import LawDocument
-from ..revisions._scenarios import Scenario
 from ..shared._errors import Problem
 
 SCHEMA_VERSION = "1"
@@ -47,22 +38,24 @@ ID_PREFIX = "urn:safety-rules:schema"
 MODELINE = "# yaml-language-server: $schema="
 RULEBOOK_SCHEMAS = ("rule", "enterprise")
 
-FORMATS: dict[str, type[BaseModel]] = {
-    "rule": RuleFile,
-    "facts": FactCatalogFile,
-    "law": LawDocument,
-    "rulebook": RulebookFile,
-    "table": TableFile,
-    "enterprise": EnterpriseFile,
-    "scenario": Scenario,
-    "experts": ExpertFile,
-    "policy": PolicyFile,
-    "cases": CaseFile,
-    "history": HistoryFile,
-    "evaluations": EvaluationFile,
-    "campaign": CampaignFile,
-    "plan": PlanFile,
-    "outcomes": OutcomeFile,
+# kind -> (module, model); imported when asked for, so that the rules commands do not
+# import the expert registry (and SQLAlchemy with it)
+FORMATS: dict[str, tuple[str, str]] = {
+    "rule": ("..engine._rule_files", "RuleFile"),
+    "facts": ("..engine._facts", "FactCatalogFile"),
+    "law": ("..law._catalog", "LawDocument"),
+    "rulebook": ("..engine._rule_files", "RulebookFile"),
+    "table": ("..engine._tables", "TableFile"),
+    "enterprise": ("..engine._enterprise", "EnterpriseFile"),
+    "scenario": ("..revisions._scenarios", "Scenario"),
+    "experts": ("..experts._registry", "ExpertFile"),
+    "policy": ("..experts._registry", "PolicyFile"),
+    "cases": ("..experts._registry", "CaseFile"),
+    "history": ("..experts._registry", "HistoryFile"),
+    "evaluations": ("..experts._evaluation_log", "EvaluationFile"),
+    "campaign": ("..fieldwork._campaign", "CampaignFile"),
+    "plan": ("..fieldwork._plan", "PlanFile"),
+    "outcomes": ("..experts._records", "OutcomeFile"),
 }
 # the formats the standards team edits: committed, described in Chinese
 COMMITTED = ("rule", "facts", "law", "rulebook", "table", "enterprise", "scenario")
@@ -345,7 +338,8 @@ def _describe(schema: dict[str, Any], kind: str) -> None:
 
 
 def json_schema(kind: str) -> dict[str, Any]:
-    model = FORMATS[kind]
+    module, name = FORMATS[kind]
+    model: type[BaseModel] = getattr(importlib.import_module(module, __package__), name)
     schema = model.model_json_schema()
     _describe(schema, kind)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -1,14 +1,21 @@
 """The compiled evaluator: one generated Python function for a whole set of rules.
 
-For each set of rule versions in force together (a "slice" of the rulebook's
-timeline) we generate the source of one plain function that reads every fact it
-needs into a local once, computes derived facts in dependency order, tests each
-distinct ``applies_to`` once, and returns the indexes of the rules by outcome (not
-applicable, compliant, violated, undetermined). Three-valued logic is spelled out
-inline with ``None`` for unknown (``False if (a := A) is False or (b := B) is False
-else (None if a is None or b is None else True)``), so there is no call per
-operator and no tree to walk: one function per rule, nested closures or a tree
-walker are 2-10x slower (the measurements behind the design).
+For a set of rule versions (``Rulebook`` compiles one set per industry, every version
+of every lineage, whatever its dates) we generate the source of one plain function
+that reads each fact it needs into a local once (a fact only the rules of one
+``applies_to`` read, once they apply), computes derived facts in dependency order,
+tests each distinct ``applies_to`` once, and appends the indexes of the rules by
+outcome (not applicable, compliant, violated, undetermined). Three-valued logic is
+spelled out inline with ``None`` for unknown (``False if (a := A) is False or (b := B)
+is False else (None if a is None or b is None else True)``), so there is no call per
+operator and no tree to walk: one function per rule, nested closures or a tree walker
+are 2-10x slower (the measurements behind the design).
+
+Dates are the caller's: it passes ``k``, the stretch of the timeline the assessment
+date falls in (between two days on which some version starts or ends), and each
+rule carries the stretches in which it is in force. Rules in force over the same
+stretches are tested under one comparison of ``k``, so a rulebook compiles once, not
+once per stretch, and a date costs a comparison, not a compilation.
 
 Chains (``a + b + c ...``, ``x if c else y if d else ...``) are emitted flat, and past
 ``INLINE_CHAIN`` links as one call of a helper, because Python's own compiler nests
@@ -53,12 +60,15 @@ INLINE_CHAIN = 16
 
 # Indexes of the rules, by outcome: (not applicable, compliant, violated, undetermined).
 Outcomes = tuple[list[int], list[int], list[int], list[int]]
-Evaluator = Callable[[Mapping[str, Any], dt.date], Outcomes]
+# (facts, as_of, k, outcomes): appends the index of each rule in force in stretch k to
+# the list of its outcome, in no particular order.
+Evaluator = Callable[[Mapping[str, Any], dt.date, int, Outcomes], None]
+ALWAYS = (1, None)  # in force in every stretch but the one before the first boundary
 
 
-def outcome_codes(outcomes: Outcomes, count: int) -> tuple[int, ...]:
-    """The outcome code of each of ``count`` rules, in rule order."""
-    codes = [UNDETERMINED] * count
+def outcome_codes(outcomes: Outcomes, count: int) -> tuple[int | None, ...]:
+    """The outcome code of each of ``count`` rules, by index; None for a rule not reported."""
+    codes: list[int | None] = [None] * count
     for code, indexes in zip((NOT_APPLICABLE, COMPLIANT, VIOLATED, UNDETERMINED), outcomes, strict=True):
         for i in indexes:
             codes[i] = code
@@ -78,6 +88,8 @@ class CompiledRule:
     when: Expr
     partial: bool = False
     undetermined_when: Expr | None = None
+    index: int | None = None  # reported for the rule; default: its position in the list compiled
+    span: tuple[int, int | None] = ALWAYS  # the stretches k in force: from, up to (exclusive; None: open)
 
 
 def _any3(values: Iterable[Any]) -> bool | None:
@@ -309,57 +321,99 @@ def _when_statements(gen: _Codegen, rule: CompiledRule, index: int) -> list[str]
     return lines + [f"    {b}" for b in body] if lines else body
 
 
-def _rule_statements(gen: _Codegen, rules: Sequence[CompiledRule]) -> list[str]:
-    """Statements appending each rule's index to the list of its outcome.
+def _in_span(span: tuple[int, int | None], lines: list[str]) -> list[str]:
+    """``lines`` guarded by a test that ``k`` falls in ``span``."""
+    start, stop = span
+    tests = ([f"k >= {start}"] if start > ALWAYS[0] else []) + ([f"k < {stop}"] if stop is not None else [])
+    if not tests:
+        return lines
+    return [f"if {' and '.join(tests)}:", *(f"    {line}" for line in lines)]
+
+
+def _reads(gen: _Codegen, exprs: Iterable[Expr], derived: Mapping[str, Expr], order: Sequence[str],
+           done: tuple[list[str], set[str]] | None = None) -> list[str]:
+    """Statements reading the facts ``exprs`` need and computing the derived ones, less
+    those ``done`` (derived, observed) already has."""
+    needed, observed = _needed_derived(exprs, derived, order)
+    if done is not None:
+        needed, observed = [d for d in needed if d not in done[0]], observed - done[1]
+    return [*(f"f_{f} = _get({f!r})" for f in sorted(observed)), *(f"f_{d} = {gen.expr(derived[d], {})}"
+                                                                      for d in needed)]
+
+
+def _rule_statements(gen: _Codegen, rules: Sequence[CompiledRule], derived: Mapping[str, Expr],
+                     order: Sequence[str]) -> list[str]:
+    """Statements reading the facts the rules need and appending each rule's index to the
+    list of its outcome.
 
     Rules with the same ``applies_to`` (typically one per industry or installation type)
-    share one test of it: for an enterprise of one industry most rules are settled by a
-    single comparison and one ``extend``.
+    share one test of it, and within that, rules with the same span share one test of
+    ``k``: for an enterprise of one industry most rules are settled by a single
+    comparison and one ``extend`` per span. The facts only such a group's conditions
+    read are read once it applies: an industry's evaluator costs an enterprise of
+    another industry a few reads, not one per fact the industry's rules know.
     """
-    groups: dict[Expr | None, list[int]] = {}
+    groups: dict[Expr | None, dict[tuple[int, int | None], list[int]]] = {}
     for i, rule in enumerate(rules):
-        groups.setdefault(rule.applies_to, []).append(i)
-    lines: list[str] = []
-    for applies, indexes in groups.items():
-        body = [line for i in indexes for line in _when_statements(gen, rules[i], i)]
+        groups.setdefault(rule.applies_to, {}).setdefault(rule.span, []).append(i)
+    reported = [i if rule.index is None else rule.index for i, rule in enumerate(rules)]
+
+    def conditions(positions: Iterable[int]) -> list[Expr]:
+        return [e for i in positions for e in (rules[i].when, rules[i].undetermined_when) if e is not None]
+
+    first = [a for a in groups if a is not None] + conditions(i for i, r in enumerate(rules) if r.applies_to is None)
+    lines = _reads(gen, first, derived, order)
+    done = _needed_derived(first, derived, order)
+    for applies, spans in groups.items():
+        body = []
+        for span, positions in spans.items():
+            body += _in_span(span, [line for i in positions for line in _when_statements(gen, rules[i], reported[i])])
         if applies is None:
             lines += body
             continue
-        every = gen.constant(tuple(indexes))
-        lines += [f"_a = {gen.expr(applies, {})}",
-                  f"if _a is False: out[0].extend({every})",
-                  f"elif _a is None: out[3].extend({every})",
-                  "else:", *(f"    {line}" for line in body)]
+        body = _reads(gen, conditions(i for positions in spans.values() for i in positions), derived, order,
+                      done) + body
+        lines += [f"_a = {gen.expr(applies, {})}", "if _a is True:", *(f"    {line}" for line in body)]
+        for branch, outcome in (("elif _a is False:", 0), ("else:", 3)):
+            lines.append(branch)
+            for span, positions in spans.items():
+                every = gen.constant(tuple(reported[i] for i in positions))
+                lines += [f"    {line}" for line in _in_span(span, [f"out[{outcome}].extend({every})"])]
     return lines
 
 
 def generate_source(rules: Sequence[CompiledRule], derived: Mapping[str, Expr],
                     derived_order: Sequence[str], name: str = "_evaluate",
                     tables: Mapping[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
-    """Source of a function ``(facts, as_of) -> Outcomes`` and its constants."""
+    """Source of an :data:`Evaluator` ``(facts, as_of, k, out) -> None`` and its constants."""
     gen = _Codegen(tables)
-    exprs = [e for r in rules for e in (r.applies_to, r.when, r.undetermined_when) if e is not None]
-    needed_derived, observed = _needed_derived(exprs, derived, derived_order)
-    lines = [f"def {name}(facts, as_of):", "    _get = facts.get",
-             "    out = ([], [], [], [])",
-             "    not_applicable, compliant, violated, undetermined = (x.append for x in out)"]
-    lines += [f"    f_{f} = _get({f!r})" for f in sorted(observed)]
-    lines += [f"    f_{d} = {gen.expr(derived[d], {})}" for d in needed_derived]
-    lines += [f"    {line}" for line in _rule_statements(gen, rules)]
-    lines += ["    for x in out:", "        x.sort()  # rule order, whatever the grouping", "    return out"]
+    lines = [f"def {name}(facts, as_of, k, out):",
+             f"    if k < {ALWAYS[0]}:", "        return  # before the first boundary nothing is in force",
+             "    _get = facts.get",
+             "    compliant, violated, undetermined = out[1].append, out[2].append, out[3].append"]
+    lines += [f"    {line}" for line in _rule_statements(gen, rules, derived, derived_order)]
     return "\n".join(lines) + "\n", gen.constants
 
 
 def compile_rules(rules: Sequence[CompiledRule], derived: Mapping[str, Expr],
                   derived_order: Sequence[str], label: str = "rules",
                   tables: Mapping[str, Any] | None = None) -> Evaluator:
-    """Compile ``rules`` into one function ``(facts, as_of) -> Outcomes``."""
+    """Compile ``rules`` into one :data:`Evaluator`."""
     source, constants = generate_source(rules, derived, derived_order, tables=tables)
     namespace: dict[str, Any] = {**_HELPERS, **constants}
     exec(compile(source, f"<safety_rules {label}>", "exec"), namespace)  # noqa: S102 - our own codegen
     fn: Evaluator = namespace["_evaluate"]
     fn.__source__ = source  # type: ignore[attr-defined]  # kept for debugging and tests
     return fn
+
+
+def evaluate_rules(evaluate: Evaluator, facts: Mapping[str, Any], as_of: dt.date, k: int = ALWAYS[0]) -> Outcomes:
+    """Run ``evaluate`` once: the indexes by outcome, each list in index order."""
+    out: Outcomes = ([], [], [], [])
+    evaluate(facts, as_of, k, out)
+    for indexes in out:
+        indexes.sort()
+    return out
 
 
 def compile_expression(expr: Expr, derived: Mapping[str, Expr] | None = None,

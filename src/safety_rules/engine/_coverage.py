@@ -22,7 +22,8 @@ from ._loader import LoadedLineage
 
 
 class _Result(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # validators are built on first use, not on import: `import safety_rules` stays quick
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class PartCoverage(_Result):

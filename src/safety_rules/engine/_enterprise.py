@@ -32,7 +32,8 @@ MAX_ENTERPRISE_BYTES = 8 * 1024 * 1024
 
 
 class EnterpriseHeader(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # validators are built on first use, not on import: `import safety_rules` stays quick
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str = Field(min_length=1)
     name: str | None = None
@@ -44,7 +45,8 @@ class EnterpriseHeader(BaseModel):
 
 
 class EnterpriseFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # validators are built on first use, not on import: `import safety_rules` stays quick
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     enterprise: EnterpriseHeader
     facts: dict[str, Any] = Field(default_factory=dict)

@@ -41,7 +41,8 @@ FieldKind = Literal["bool", "number", "enum", "string", "date"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # validators are built on first use, not on import: `import safety_rules` stays quick
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class FieldSpec(_Strict):
@@ -147,6 +148,28 @@ class FactCatalog:
         # fact or "fact.field" -> where it divides: a 0 there is an input error, not an
         # unknown result with nothing to ask
         self.divisors: dict[str, str] = {}
+        self._plain: dict[str, Any] | None = None
+
+    def _plain_checks(self) -> dict[str, Any]:
+        """What a value of each fact needs only a glance to pass: ``bool`` for a true/false
+        fact, ``float`` for a number with no bounds that nothing divides by, the set of values
+        of an enum. The glance is :meth:`validate`'s quick path; anything else (another type,
+        a number with bounds, a string or date, records, a fact it does not know) takes the
+        full check, so that every problem is still found and worded the same."""
+        if self._plain is None:
+            plain: dict[str, Any] = {}
+            for fid, spec in self.specs.items():
+                if spec.derive is not None:
+                    continue
+                if spec.type == "bool":
+                    plain[fid] = bool
+                elif spec.type == "number" and spec.minimum is None and spec.maximum is None \
+                        and fid not in self.divisors:
+                    plain[fid] = float
+                elif spec.type == "enum":
+                    plain[fid] = frozenset(spec.values or ())
+            self._plain = plain
+        return self._plain
 
     def note_divisors(self, exprs: Mapping[str, Expr]) -> None:
         """Record the facts and record fields that ``exprs`` (by where they are used) divide by."""
@@ -157,6 +180,7 @@ class FactCatalog:
                         if op == "/":
                             for name in _value_sources(operand):
                                 self.divisors.setdefault(name, where)
+        self._plain = None  # a fact divided by needs its full check
 
     def label(self, fact_id: str) -> str:
         base = fact_id.split("[", 1)[0]
@@ -169,7 +193,16 @@ class FactCatalog:
         values: dict[str, Any] = {}
         problems: list[Problem] = []
         lines: Mapping[Any, int] = getattr(raw, "key_lines", {})
+        plain, isfinite = self._plain_checks(), math.isfinite
         for key, value in raw.items():
+            check = plain.get(key) if key.__class__ is str else None
+            kind = value.__class__
+            if check is not None and (
+                    (check is bool and kind is bool)
+                    or (check is float and (kind is int or (kind is float and isfinite(value))))
+                    or (kind is str and check.__class__ is frozenset and value in check)):
+                values[key] = value
+                continue
             line = lines.get(key)
 
             def problem(message: str, fact: str = str(key), suggestion: str | None = None,

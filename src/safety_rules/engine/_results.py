@@ -6,6 +6,7 @@ output of ``safety-rules assess --format json`` is exactly these models, and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from pydantic import (
@@ -29,7 +30,8 @@ FLAG_LABELS: dict[str, str] = {
 
 
 class _Result(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # validators are built on first use, not on import: `import safety_rules` stays quick
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 R = TypeVar("R", bound=BaseModel)
@@ -37,26 +39,40 @@ R = TypeVar("R", bound=BaseModel)
 # Every field is always given, so every object of a class can share one fields-set (frozen
 # models never change it; model_copy copies it).
 _ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
+_MAKERS: dict[type[BaseModel], Callable[[dict[str, Any], dict[str, Any] | None], Any]] = {}
+
+
+def maker(cls: type[R]) -> Callable[[dict[str, Any], dict[str, Any] | None], R]:
+    """A function ``(values, private) -> cls`` building a result model from values the engine
+    produced itself, without re-validating them.
+
+    ``model_construct`` costs about 3 µs a call, and an assessment builds dozens of
+    findings; this sets the same four slots pydantic's own ``model_construct`` sets, with
+    everything it needs bound once. ``values`` becomes the object's ``__dict__`` as it is:
+    the engine passes one cached dict to every finding of a rule version (frozen models
+    never write to it, and ``model_copy`` copies it), which keeps the garbage collector's
+    work per finding small. ``tests/engine/test_results.py`` checks that such objects equal
+    validated ones, so a change in pydantic's internals fails a test rather than the output.
+    """
+    made = _MAKERS.get(cls)
+    if made is None:
+        new, setattr_, every = cls.__new__, object.__setattr__, _ALL_FIELDS.get(cls)
+
+        def made(values: dict[str, Any], private: dict[str, Any] | None) -> R:
+            obj = new(cls)
+            setattr_(obj, "__dict__", values)
+            setattr_(obj, "__pydantic_fields_set__", every if every is not None else set(values))
+            setattr_(obj, "__pydantic_extra__", None)
+            setattr_(obj, "__pydantic_private__", private)
+            return obj
+
+        _MAKERS[cls] = made
+    return made
 
 
 def trusted(cls: type[R], values: dict[str, Any], private: dict[str, Any] | None = None) -> R:
-    """A result model built from values the engine produced itself, without re-validating them.
-
-    ``model_construct`` costs about 3 µs a call, and an assessment builds dozens of
-    findings; this sets the same four slots pydantic's own ``model_construct`` sets.
-    ``values`` becomes the object's ``__dict__`` as it is: the engine passes one cached
-    dict to every finding of a rule version (frozen models never write to it, and
-    ``model_copy`` copies it), which keeps the garbage collector's work per finding small.
-    ``tests/test_results.py`` checks that such objects equal validated ones, so a change
-    in pydantic's internals fails a test rather than the output.
-    """
-    obj = cls.__new__(cls)
-    setattr_ = object.__setattr__
-    setattr_(obj, "__dict__", values)
-    setattr_(obj, "__pydantic_fields_set__", _ALL_FIELDS[cls] if cls in _ALL_FIELDS else set(values))
-    setattr_(obj, "__pydantic_extra__", None)
-    setattr_(obj, "__pydantic_private__", private)
-    return obj
+    """One result model built by :func:`maker`."""
+    return maker(cls)(values, private)
 
 
 class RecordRef(_Result):

@@ -21,7 +21,8 @@ Role = Literal["defines", "duty", "penalty", "measure", "basis"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # validators are built on first use, not on import: `import safety_rules` stays quick
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class CitationRef(_Strict):

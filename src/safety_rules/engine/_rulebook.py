@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..law._catalog import LawCatalog, ResolvedCitation, covers
 from ..shared._errors import FactError, NotFoundError, RulebookError, did_you_mean
 from ..shared._validation import schema_error, validate
-from ..shared._windows import day_after, day_before
+from ..shared._windows import Window, day_after, day_before
 from ..shared._yaml import load_yaml
 from ._compiler import (
     COMPLIANT,
@@ -23,6 +24,7 @@ from ._compiler import (
     Evaluator,
     Outcomes,
     compile_rules,
+    evaluate_rules,
     outcome_codes,
 )
 from ._coverage import CoverageReport, coverage
@@ -44,10 +46,27 @@ from ._results import (
     RuleExplanation,
     Undetermined,
     VersionInfo,
+    maker,
     trusted,
 )
 
 Subject = Enterprise | Mapping[str, Any]
+_FINDING, _UNDETERMINED = maker(Finding), maker(Undetermined)
+Statics = tuple[dict[str, Any], dict[str, Any]]
+
+# Every cache of a rulebook is keyed by what changes its value (a stretch of the timeline,
+# never a day; a set of industries; the local jurisdictions an enterprise's region lies
+# in) and holds at most this many entries, least recently used first out: a run over
+# many dates, regions and industry sets keeps its memory flat.
+PLAN_CACHE = 1024  # (stretch, industries): evaluators to run, rule ids not assessed or not in force (a miss
+#                   costs a few view lookups: it may thrash over many stretches and industry sets)
+VIEW_CACHE = 4096  # (industry, stretch): that industry's rule ids in force, not in force, and in force as
+#                   a major hazard (an entry is three tuples of shared ids: a few thousand stay small)
+STATIC_CACHE = 16384  # (version, law stretch, jurisdictions): fixed fields of findings and undetermined entries
+CITATION_CACHE = 16384  # (version, law stretch, jurisdictions): citations as they read then
+NOT_ENCODED_CACHE = 1024  # (stretch, industries): items of the standards that no rule encodes
+SMALL_CACHE = 4096  # regions, industry lists and law stretches, each to what it decides
+FOREIGN_CACHE = 256  # industries: the facts only other industries' rules read
 
 
 # A wheel carries copies of the repository's rules/ and experts/ here (setup.py copies them at
@@ -91,15 +110,21 @@ class _Details:
 
 
 @dataclass(frozen=True)
-class _Slice:
-    """The rule versions in force together over one stretch of days, compiled."""
+class _Plan:
+    """What assessing in one stretch of the timeline, under one set of industries, runs and lists."""
 
-    versions: tuple[LoadedVersion, ...]
-    ids: tuple[str, ...]
-    not_in_force: tuple[str, ...]
-    other_industries: tuple[str, ...]
-    evaluate: Evaluator
-    local: tuple[tuple[int, str], ...]  # (index, jurisdiction) of versions whose source is local law
+    industries: tuple[str, ...]  # the industries assessed that have a rule in force
+    evaluators: tuple[Evaluator, ...]  # theirs, in the same order
+    other_industries: tuple[str, ...]  # rule ids in force whose industry is not assessed, in rule order
+    not_in_force: tuple[str, ...]  # rule ids with no version in force, in rule order
+
+
+def _first_day(bounds: list[dt.date], k: int) -> dt.date:
+    """A day of stretch ``k`` of ``bounds``: the answers cached per stretch are the same on each."""
+    if k:
+        return bounds[k - 1]
+    # a timeline starting on 0001-01-01 has no stretch 0: nothing asks for a day of it
+    return (day_before(bounds[0]) or dt.date.min) if bounds else dt.date.min
 
 
 class Rulebook:
@@ -130,26 +155,45 @@ class Rulebook:
             **{f"rule {lid}": lin.applies_to for lid, lin in self._lineages.items() if lin.applies_to is not None},
             **{f"rule {v.lineage_id} version {v.spec.version}": e for lin in self._lineages.values()
                for v in lin.versions for e in (v.when, v.undetermined_when) if e is not None}})
-        # every day on which a rule version, a law edition or a table edition starts or ends:
-        # between two bounds, what an assessment cites and computes does not change
-        bounds: set[dt.date] = set()
-        windows = [v.window for lineage in self._lineages.values() for v in lineage.versions]
-        windows += [w for doc in self.law.documents.values() for _e, w in doc.windows()]
-        for window in windows:
-            bounds.add(window.start)
-            if window.end is not None:
-                after = day_after(window.end)
-                if after is not None:
-                    bounds.add(after)
-        self._bounds = sorted(bounds)
-        self._slices: dict[tuple[int, tuple[str, ...]], _Slice] = {}
-        self._citations: dict[tuple[str, str, dt.date, str | None], list[ResolvedCitation]] = {}
+        # Every rule version in rule order: the compiled evaluators report these indexes.
+        self._versions: tuple[LoadedVersion, ...] = tuple(v for lin in self._lineages.values() for v in lin.versions)
+        self._index = {id(v): i for i, v in enumerate(self._versions)}
+        self._version_ids = tuple(v.lineage_id for v in self._versions)
+        self._major = tuple(v.spec.severity == "major_hazard" for v in self._versions)
+        # Every day on which a rule version or a law edition starts or ends, or an edition was
+        # first published: between two of them (a "stretch") nothing an assessment finds or
+        # cites changes. Citations change only at the law's days (a "law stretch").
+        law_days: set[dt.date] = set()
+        for doc in self.law.documents.values():
+            for edition, window in doc.windows():
+                law_days |= _edges(window)
+                if edition.published is not None:
+                    law_days.add(edition.published)
+        self._law_bounds = sorted(law_days)
+        self._bounds = sorted(law_days.union(*(_edges(v.window) for v in self._versions)))
+        self._law_stretch = [bisect_right(self._law_bounds, _first_day(self._bounds, k))
+                             for k in range(len(self._bounds) + 1)]
+        self._spans = [self._span(v.window) for v in self._versions]
+        self._by_industry: dict[str, list[LoadedLineage]] = {}
+        for lineage in self._lineages.values():
+            self._by_industry.setdefault(lineage.spec.industry, []).append(lineage)
+        self._units: dict[str, Evaluator] = {}
+        self._local = {i: j for i, v in enumerate(self._versions)
+                       if (j := self._jurisdiction(v.spec.source.document)) != "national"}
+        self._local_jurisdictions = sorted({d.jurisdiction for d in self.law.documents.values()
+                                            if d.jurisdiction != "national"})
+        # one entry per rule version at most
         self._used: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._static_cache: dict[tuple[int, dt.date, str | None],
-                                 list[tuple[dict[str, Any], dict[str, Any]]]] = {}
-        self._not_encoded: dict[tuple[int, tuple[str, ...]], list[NotEncoded]] = {}
         self._alone: dict[tuple[str, str], Evaluator] = {}
-        self._foreign: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
+        self._plan = lru_cache(maxsize=PLAN_CACHE)(self._make_plan)
+        self._view = lru_cache(maxsize=VIEW_CACHE)(self._make_view)
+        self._static = lru_cache(maxsize=STATIC_CACHE)(self._make_static)
+        self._citations = lru_cache(maxsize=CITATION_CACHE)(self._make_citations)
+        self._not_encoded = lru_cache(maxsize=NOT_ENCODED_CACHE)(self._make_not_encoded)
+        self._measures_in = lru_cache(maxsize=SMALL_CACHE)(self._make_measures)
+        self._expanded = lru_cache(maxsize=SMALL_CACHE)(self._expand)
+        self._covering = lru_cache(maxsize=SMALL_CACHE)(self._make_covering)
+        self._foreign = lru_cache(maxsize=FOREIGN_CACHE)(self._make_foreign)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -239,80 +283,125 @@ class Rulebook:
     # -------------------------------------------------------------- assessing
     def expand_industries(self, industries: Iterable[str]) -> tuple[str, ...]:
         """The industries an enterprise is assessed under: its own and those they imply, sorted."""
+        return self._expanded(tuple(industries))
+
+    def _expand(self, industries: tuple[str, ...]) -> tuple[str, ...]:
         found: set[str] = set()
         for industry in industries:
             found |= self._implied.get(industry, {industry})
         return tuple(sorted(found))
 
-    def _slice(self, as_of: dt.date, industries: tuple[str, ...] = ()) -> _Slice:
-        """The compiled rule versions in force on ``as_of`` for enterprises in ``industries``
-        (already expanded).
+    def _span(self, window: Window) -> tuple[int, int | None]:
+        """The stretches a window covers: from, up to (exclusive; None: open)."""
+        start = bisect_left(self._bounds, window.start) + 1
+        after = None if window.end is None else day_after(window.end)  # None: open, or to the last day
+        return start, None if after is None else bisect_left(self._bounds, after) + 1
 
-        An enterprise that names its industries is not assessed against the others'
-        rules (they are reported as not applicable); one that names none gets all.
-        """
-        key = (bisect.bisect_right(self._bounds, as_of), industries)
-        cached = self._slices.get(key)
-        if cached is None:
-            versions, absent, other = [], [], []
-            for rule_id, lineage in self._lineages.items():
-                v = self.version_on(rule_id, as_of)
-                if v is None:
-                    absent.append(rule_id)
-                elif industries and lineage.spec.industry not in industries:
-                    other.append(rule_id)
-                else:
-                    versions.append(v)
-            rules = [CompiledRule(self._lineages[v.lineage_id].applies_to, v.when, v.partial, v.undetermined_when)
-                     for v in versions]
-            evaluator = compile_rules(rules, self._derived, self._derived_order,
-                                      label=f"rulebook {self.version} from {as_of}", tables=self.tables)
-            local = tuple((i, j) for i, v in enumerate(versions)
-                          if (j := self._jurisdiction(v.spec.source.document)) != "national")
-            cached = _Slice(tuple(versions), tuple(v.lineage_id for v in versions), tuple(absent),
-                            tuple(other), evaluator, local)
-            self._slices[key] = cached
-        return cached
+    def _unit(self, industry: str) -> Evaluator:
+        """Every version of every rule of ``industry``, compiled once into one evaluator."""
+        unit = self._units.get(industry)
+        if unit is None:
+            rules = [CompiledRule(self._lineages[v.lineage_id].applies_to, v.when, v.partial, v.undetermined_when,
+                                  index=i, span=self._spans[i])
+                     for i, v in enumerate(self._versions)
+                     if self._lineages[v.lineage_id].spec.industry == industry]
+            unit = self._units[industry] = compile_rules(
+                rules, self._derived, self._derived_order, label=f"rulebook {self.version}, {industry}",
+                tables=self.tables)
+        return unit
+
+    def _make_view(self, industry: str, k: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """The ids of ``industry``'s rules in force in stretch ``k``, of those not in force, and
+        of those whose version in force is a major hazard."""
+        in_force: list[str] = []
+        absent: list[str] = []
+        majors: list[str] = []
+        for lineage in self._by_industry[industry]:
+            live = None
+            for v in lineage.versions:
+                i = self._index[id(v)]
+                start, stop = self._spans[i]
+                if start <= k and (stop is None or k < stop):
+                    live = i
+                    break
+            if live is None:
+                absent.append(lineage.spec.id)
+                continue
+            in_force.append(lineage.spec.id)
+            if self._major[live]:
+                majors.append(lineage.spec.id)
+        return tuple(in_force), tuple(absent), tuple(majors)
+
+    def _make_plan(self, k: int, industries: tuple[str, ...]) -> _Plan:
+        """An enterprise that names its industries is not assessed against the others'
+        rules (they are reported as not applicable); one that names none gets all."""
+        assessed: list[str] = []
+        other: list[str] = []
+        absent: list[str] = []
+        for industry in self._by_industry:
+            in_force, out_of_force, _ = self._view(industry, k)
+            absent += out_of_force
+            if industries and industry not in industries:
+                other += in_force
+            elif in_force:
+                assessed.append(industry)
+        # rule ids sort in rule order: the loader keeps lineages sorted by id
+        return _Plan(tuple(assessed), tuple(self._unit(i) for i in assessed), tuple(sorted(other)),
+                     tuple(sorted(absent)))
 
     def _jurisdiction(self, document: str) -> str:
         doc = self.law.documents.get(document)  # missing only in a rulebook that check is reporting on
         return doc.jurisdiction if doc is not None else "national"
 
+    def _jurisdictions(self, region: str | None) -> tuple[str, ...]:
+        """The local jurisdictions of the law catalog that ``region`` lies in: what a region
+        changes in a citation."""
+        return self._covering(region) if self._local_jurisdictions and region else ()
+
+    def _make_covering(self, region: str) -> tuple[str, ...]:
+        return tuple(j for j in self._local_jurisdictions if covers(j, region))
+
+    def compile_all(self) -> int:
+        """Compile every rule now rather than on first use; returns how many evaluators (one
+        per industry, each covering every version of its rules) there are."""
+        for industry in self._by_industry:
+            self._unit(industry)
+        return len(self._units)
+
     def version_evaluator(self, version: LoadedVersion) -> Evaluator:
-        """One rule version compiled on its own (once): what ``check`` runs its examples
-        through, and what an assessment falls back on when a slice's function raises."""
+        """One rule version compiled on its own (once), reporting index 0: what ``check`` runs
+        its examples through, at a cost that does not grow with the rest of the rulebook, and
+        what an assessment falls back on when an industry's evaluator raises."""
         key = (version.lineage_id, version.spec.version)
         cached = self._alone.get(key)
         if cached is None:
             rule = CompiledRule(self._lineages[version.lineage_id].applies_to, version.when, version.partial,
                                 version.undetermined_when)
-            cached = compile_rules([rule], self._derived, self._derived_order,
-                                   label=f"{version.lineage_id} {version.spec.version}", tables=self.tables)
-            self._alone[key] = cached
+            cached = self._alone[key] = compile_rules([rule], self._derived, self._derived_order,
+                                                      label=f"{version.lineage_id} {version.spec.version}",
+                                                      tables=self.tables)
         return cached
 
-    def _rule_by_rule(self, part: _Slice, facts: Mapping[str, Any],
+    def _rule_by_rule(self, plan: _Plan, k: int, facts: Mapping[str, Any],
                       as_of: dt.date) -> tuple[Outcomes, list[tuple[int, str]]]:
-        """The outcomes of a slice one rule at a time, and the rules whose evaluation failed
-        (index, message): one rule failing never takes the others with it."""
+        """The outcomes of the rules ``plan`` runs in stretch ``k``, one rule version at a
+        time, and the versions whose evaluation failed (index, message): one rule failing
+        never takes the others with it."""
         out: Outcomes = ([], [], [], [])
         failed: list[tuple[int, str]] = []
-        for i, version in enumerate(part.versions):
+        for i, version in enumerate(self._versions):
+            start, stop = self._spans[i]
+            if (self._lineages[version.lineage_id].spec.industry not in plan.industries
+                    or k < start or (stop is not None and k >= stop)):
+                continue
             try:
-                code = outcome_codes(self.version_evaluator(version)(facts, as_of), 1)[0]
+                code = outcome_codes(evaluate_rules(self.version_evaluator(version), facts, as_of), 1)[0]
             except Exception as exc:  # reported per rule, with its message
                 failed.append((i, f"{type(exc).__name__}: {exc}"))
                 continue
+            assert code is not None  # a version compiled alone is always reported
             out[code].append(i)
         return out, failed
-
-    def compile_all(self) -> int:
-        """Compile every slice of the timeline now rather than on first use; returns how many."""
-        first = day_before(self._bounds[0]) if self._bounds else None
-        days = [*([first] if first is not None else []), *self._bounds]
-        for day in days:
-            self._slice(day)
-        return len(self._slices)
 
     def _subject(self, subject: Subject) -> Enterprise:
         if isinstance(subject, Enterprise):
@@ -337,49 +426,60 @@ class Rulebook:
             yield self.assess(subject, as_of)
 
     def _assess(self, enterprise: Enterprise, as_of: dt.date) -> Assessment:
-        industries = self.expand_industries(enterprise.industries)
-        part = self._slice(as_of, industries)
+        industries = self._expanded(tuple(enterprise.industries))
+        k = bisect_right(self._bounds, as_of)
+        plan = self._plan(k, industries)
+        out: Outcomes = ([], [], [], [])
         failed: list[tuple[int, str]] = []
         try:
-            na, ok, bad, unknown = part.evaluate(enterprise.facts, as_of)
+            for evaluate in plan.evaluators:
+                evaluate(enterprise.facts, as_of, k, out)
         except Exception:  # rare (extreme values): find the rule, assess the rest
-            (na, ok, bad, unknown), failed = self._rule_by_rule(part, enterprise.facts, as_of)
-        versions, ids = part.versions, part.ids
-        if part.local:
+            out, failed = self._rule_by_rule(plan, k, enterprise.facts, as_of)
+        for indexes in out:
+            indexes.sort()  # rule order
+        na, ok, bad, unknown = out
+        if self._local:
             # a rule whose source is provincial law does not bind outside the province
-            outside = {i for i, j in part.local if not covers(j, enterprise.region)}
+            local = self._local
+            outside = {i for indexes in (ok, bad, unknown) for i in indexes
+                       if i in local and not covers(local[i], enterprise.region)}
             if outside:
                 ok, bad, unknown = ([i for i in lst if i not in outside] for lst in (ok, bad, unknown))
                 failed = [(i, message) for i, message in failed if i not in outside]
                 na = sorted([*na, *outside])
+        versions, ids, static = self._versions, self._version_ids, self._static
+        law_k, jurisdictions = self._law_stretch[k], self._jurisdictions(enterprise.region)
         source = _Details(self, Environment(enterprise.facts, as_of, self._derived, self.tables))
-        statics = self._statics(part, as_of, enterprise.region)
-        findings = [self._finding(versions[i], statics[i][0], source) for i in bad]
-        undetermined = [self._undetermined(versions[i], statics[i][1], source) for i in unknown]
-        majors = [f.severity for f in findings].count("major_hazard")
-        not_applicable = list(part.other_industries)
-        not_applicable += [ids[i] for i in na]
-        not_encoded = self._not_encoded_for(enterprise, as_of, industries)
-        errors = [EvaluationFailure(**statics[i][1], message=message) for i, message in failed]
-        warnings = self._warnings(enterprise, industries, part, as_of) if industries else []
+        # the details of each are worked out from ``source`` if they are read
+        findings = [_FINDING(static(i, law_k, jurisdictions)[0], {"_source": source, "_version": versions[i],
+                                                                  "_detail": None}) for i in bad]
+        undetermined = [_UNDETERMINED(static(i, law_k, jurisdictions)[1], {"_source": source, "_version": versions[i],
+                                                                           "_missing": None}) for i in unknown]
+        major = self._major
+        majors = [major[i] for i in bad].count(True)
+        not_applicable = [*plan.other_industries, *[ids[i] for i in na]]
+        not_encoded = self._not_encoded_for(enterprise, as_of, k, industries)
+        errors = [EvaluationFailure(**static(i, law_k, jurisdictions)[1], message=message) for i, message in failed]
+        warnings = self._warnings(enterprise, industries, k) if industries else []
         counts = trusted(Counts, {
             "findings": len(findings), "major_hazards": majors, "violations": len(findings) - majors,
             "undetermined": len(undetermined), "compliant": len(ok), "not_applicable": len(not_applicable),
-            "not_in_force": len(part.not_in_force), "not_encoded": len(not_encoded), "errors": len(errors)})
+            "not_in_force": len(plan.not_in_force), "not_encoded": len(not_encoded), "errors": len(errors)})
         return trusted(Assessment, {
             "enterprise_id": enterprise.id or None, "enterprise_name": enterprise.name, "as_of": as_of,
             "region": enterprise.region, "industries": list(industries),
             "rulebook_version": self.version, "findings": findings, "undetermined": undetermined,
             "not_applicable": not_applicable, "compliant": [ids[i] for i in ok],
-            "not_in_force": list(part.not_in_force), "not_encoded": not_encoded, "errors": errors,
+            "not_in_force": list(plan.not_in_force), "not_encoded": not_encoded, "errors": errors,
             "warnings": warnings, "counts": counts})
 
-    def _not_encoded_for(self, enterprise: Enterprise, as_of: dt.date,
+    def _not_encoded_for(self, enterprise: Enterprise, as_of: dt.date, k: int,
                          industries: tuple[str, ...]) -> list[NotEncoded]:
         """The un-encoded items that concern this enterprise: a part or an item whose condition is false
         for it (an underground mine without a tailings pond; a cold store and 金属冶炼 principals) is
         left out; unknown keeps it."""
-        items = self.not_encoded(as_of, industries)
+        items = self._not_encoded(k, industries)
         if not self._part_conditions or not items:
             return items
         env = Environment(enterprise.facts, as_of, self._derived, self.tables)
@@ -397,67 +497,68 @@ class Rulebook:
     def not_encoded(self, as_of: dt.date, industries: tuple[str, ...] = ()) -> list[NotEncoded]:
         """Items of the standards in force on ``as_of`` whose part concerns ``industries``
         (expanded; empty: every industry) and that no rule version in force encodes."""
-        key = (bisect.bisect_right(self._bounds, as_of), industries)
-        cached = self._not_encoded.get(key)
-        if cached is None:
-            # only the rules the enterprise is assessed under count: an item that an ammonia rule
-            # encodes for refrigeration operators is still silence for a steel works
-            encoded = {(v.spec.source.document, v.spec.source.provision)
-                       for lineage in self._lineages.values()
-                       if not industries or lineage.spec.industry in industries
-                       for v in lineage.versions if v.window.contains(as_of)}
-            cached = []
-            for doc in self.law.documents.values():
-                edition = self.law.edition_on(doc.id, as_of)
-                if edition is None or not edition.parts:
+        return self._not_encoded(bisect_right(self._bounds, as_of), tuple(industries))
+
+    def _make_not_encoded(self, k: int, industries: tuple[str, ...]) -> list[NotEncoded]:
+        as_of = _first_day(self._bounds, k)
+        out: list[NotEncoded] = []
+        encoded: set[tuple[str, str]] | None = None
+        for doc in self.law.documents.values():
+            edition = self.law.edition_on(doc.id, as_of)
+            if edition is None or not edition.parts:
+                continue
+            if encoded is None:
+                # only the rules the enterprise is assessed under count: an item that an ammonia rule
+                # encodes for refrigeration operators is still silence for a steel works
+                encoded = {(v.spec.source.document, v.spec.source.provision)
+                           for lineage in self._lineages.values()
+                           if not industries or lineage.spec.industry in industries
+                           for v in lineage.versions if v.window.contains(as_of)}
+            for part in edition.parts:
+                if not part.industries or (industries and not set(part.industries) & set(industries)):
                     continue
-                for part in edition.parts:
-                    if not part.industries or (industries and not set(part.industries) & set(industries)):
+                for pid, where in doc.items(edition.id, part.id):
+                    if (doc.id, pid) in encoded:
                         continue
-                    for pid, where in doc.items(edition.id, part.id):
-                        if (doc.id, pid) in encoded:
-                            continue
-                        cached.append(trusted(NotEncoded, {
-                            "document": doc.id, "edition": edition.id, "provision": pid,
-                            "label": f"《{edition.title or doc.title}》({edition.label}) {where.where()}",
-                            "part": part.title, "part_id": part.id, "summary": doc.provisions[pid].summary,
-                            "source_checked": where.checked}))
-            self._not_encoded[key] = cached
-        return cached
+                    out.append(trusted(NotEncoded, {
+                        "document": doc.id, "edition": edition.id, "provision": pid,
+                        "label": f"《{edition.title or doc.title}》({edition.label}) {where.where()}",
+                        "part": part.title, "part_id": part.id, "summary": doc.provisions[pid].summary,
+                        "source_checked": where.checked}))
+        return out
 
-    def _foreign_facts(self, industries: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
-        """Facts that only rules of industries other than ``industries`` read, with those industries."""
-        cached = self._foreign.get(industries)
-        if cached is None:
-            readers: dict[str, set[str]] = {}
-            for lineage in self._lineages.values():
-                for version in lineage.versions:
-                    for fact in self.facts_used(version):
-                        readers.setdefault(fact, set()).add(lineage.spec.industry)
-            cached = {fact: tuple(sorted(inds)) for fact, inds in readers.items()
-                      if inds.isdisjoint(industries) and not self.facts.specs[fact].any_industry}
-            self._foreign[industries] = cached
-        return cached
+    def _make_foreign(self, industries: tuple[str, ...]) -> dict[str, frozenset[str]]:
+        """Each industry other than ``industries`` with the facts its rules read that no rule
+        of ``industries`` reads, in industry order."""
+        readers: dict[str, set[str]] = {}
+        for version in self._versions:
+            for fact in self.facts_used(version):
+                readers.setdefault(fact, set()).add(self._lineages[version.lineage_id].spec.industry)
+        found: dict[str, set[str]] = {}
+        for fact, inds in readers.items():
+            if inds.isdisjoint(industries) and not self.facts.specs[fact].any_industry:
+                for industry in inds:
+                    found.setdefault(industry, set()).add(fact)
+        return {industry: frozenset(facts) for industry, facts in sorted(found.items())}
 
-    def _warnings(self, enterprise: Enterprise, industries: tuple[str, ...], part: _Slice,
-                  as_of: dt.date) -> list[AssessmentWarning]:
+    def _warnings(self, enterprise: Enterprise, industries: tuple[str, ...], k: int) -> list[AssessmentWarning]:
         """A warning per undeclared industry whose facts the enterprise states: its rules
         were not assessed, and may hold hazards."""
-        foreign = self._foreign_facts(industries)
-        by_industry: dict[str, list[str]] = {}
-        for fact in sorted(f for f in enterprise.facts if f in foreign):
-            for industry in foreign[fact]:
-                by_industry.setdefault(industry, []).append(fact)
+        stated = enterprise.facts.keys()
         warnings = []
-        for industry, facts in sorted(by_industry.items()):
-            rules = [r for r in part.other_industries if self._lineages[r].spec.industry == industry]
-            majors = [r for r in rules if (v := self.version_on(r, as_of)) and v.spec.severity == "major_hazard"]
-            warnings.append(AssessmentWarning(
-                industry=industry, facts=facts, rules=rules, major_hazard_rules=majors,
-                message=(f"{', '.join(facts)} {'is' if len(facts) == 1 else 'are'} read only by rules of "
-                         f"industry {industry!r}, which the enterprise does not declare: its {len(rules)} "
-                         f"rule(s) in force, {len(majors)} of them major hazards, were not assessed; "
-                         f"add {industry!r} to the enterprise's industries if it applies")))
+        for industry, theirs in self._foreign(industries).items():
+            facts = sorted(stated & theirs)
+            if not facts:
+                continue
+            # an industry not assessed: its rules in force are all among those not assessed
+            rules, _, majors = self._view(industry, k)
+            warnings.append(trusted(AssessmentWarning, {
+                "kind": "other_industry_facts", "industry": industry, "facts": facts, "rules": list(rules),
+                "major_hazard_rules": list(majors),
+                "message": (f"{', '.join(facts)} {'is' if len(facts) == 1 else 'are'} read only by rules of "
+                            f"industry {industry!r}, which the enterprise does not declare: its {len(rules)} "
+                            f"rule(s) in force, {len(majors)} of them major hazards, were not assessed; "
+                            f"add {industry!r} to the enterprise's industries if it applies")}))
         return warnings
 
     # ------------------------------------------------------------- details
@@ -482,36 +583,40 @@ class Rulebook:
         """The version's source and citations as they read on ``as_of``, for an enterprise in
         ``region``: provincial provisions beside the national ones inside the province, never
         outside it. The preferred penalty comes first among the penalties."""
-        province = region[:2] if region else None
-        key = (version.lineage_id, version.spec.version, as_of, province)
-        cached = self._citations.get(key)
-        if cached is None:
-            spec = version.spec
-            refs = [(spec.source.document, spec.source.provision, "defines", False, None),
-                    *((c.document, c.provision, c.role, c.preferred, c.reason) for c in spec.citations)]
-            penalties = [r for r in refs if r[2] == "penalty"]
-            if len(penalties) == 1:
-                refs = [(d, p, role, role == "penalty" or pref, reason) for d, p, role, pref, reason in refs]
-            cached, seen = [], set()
-            for document, provision, role, preferred, reason in refs:
-                if (document, provision) in seen:
-                    continue
-                seen.add((document, provision))
-                if not covers(self.law.documents[document].jurisdiction, region):
-                    continue
-                resolved = self.law.resolve(document, provision, as_of, role, preferred=preferred, reason=reason)
-                # load() refuses rulebooks whose citations do not resolve on every day of a window
-                assert resolved is not None, (version.lineage_id, document, provision, as_of)
-                cached.append(resolved)
-            cached.sort(key=lambda c: (c.role != "defines", c.role == "penalty" and not c.preferred))
-            if len(self._citations) > 4096:
-                self._citations.clear()
-            self._citations[key] = cached
-        return cached
+        return self._citations(self._index[id(version)], bisect_right(self._law_bounds, as_of),
+                               self._jurisdictions(region))
+
+    def _make_citations(self, index: int, law_k: int, jurisdictions: tuple[str, ...]) -> list[ResolvedCitation]:
+        version = self._versions[index]
+        day = _first_day(self._law_bounds, law_k)
+        spec = version.spec
+        refs = [(spec.source.document, spec.source.provision, "defines", False, None),
+                *((c.document, c.provision, c.role, c.preferred, c.reason) for c in spec.citations)]
+        penalties = [r for r in refs if r[2] == "penalty"]
+        if len(penalties) == 1:
+            refs = [(d, p, role, role == "penalty" or pref, reason) for d, p, role, pref, reason in refs]
+        cited, seen = [], set()
+        for document, provision, role, preferred, reason in refs:
+            if (document, provision) in seen:
+                continue
+            seen.add((document, provision))
+            jurisdiction = self.law.documents[document].jurisdiction
+            if jurisdiction != "national" and jurisdiction not in jurisdictions:
+                continue
+            resolved = self.law.resolve(document, provision, day, role, preferred=preferred, reason=reason)
+            # load() refuses rulebooks whose citations do not resolve on every day of a window
+            assert resolved is not None, (version.lineage_id, document, provision, day)
+            cited.append(resolved)
+        cited.sort(key=lambda c: (c.role != "defines", c.role == "penalty" and not c.preferred))
+        return cited
 
     def measures(self, as_of: dt.date) -> list[ResolvedCitation]:
         """The measures attached to every major hazard, as in force on ``as_of``."""
-        found = (self.law.resolve(m.document, m.provision, as_of, "measure") for m in self._measures)
+        return self._measures_in(bisect_right(self._law_bounds, as_of))
+
+    def _make_measures(self, law_k: int) -> list[ResolvedCitation]:
+        day = _first_day(self._law_bounds, law_k)
+        found = (self.law.resolve(m.document, m.provision, day, "measure") for m in self._measures)
         return [m for m in found if m is not None]
 
     def facts_used(self, version: LoadedVersion) -> tuple[str, ...]:
@@ -520,8 +625,9 @@ class Rulebook:
         cached = self._used.get(key)
         if cached is None:
             applies = self._lineages[version.lineage_id].applies_to
-            pending = [*(applies.facts if applies else ()), *version.when.facts,
-                       *(version.undetermined_when.facts if version.undetermined_when else ())]
+            # sorted: a frozenset's order changes from one process to the next
+            pending = [*(applies.sorted_facts if applies else ()), *version.when.sorted_facts,
+                       *(version.undetermined_when.sorted_facts if version.undetermined_when else ())]
             seen: list[str] = []
             while pending:
                 f = pending.pop(0)
@@ -534,42 +640,31 @@ class Rulebook:
             self._used[key] = cached
         return cached
 
-    def _statics(self, part: _Slice, as_of: dt.date,
-                 region: str | None) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """Per version of ``part``: the fields of a finding and of an undetermined entry that
-        depend only on the version, the date (citations as in force) and the province. Cached."""
-        province = region[:2] if region else None
-        key = (id(part), as_of, province)
-        cached = self._static_cache.get(key)
-        if cached is None:
-            cached = []
-            measures = self.measures(as_of)
-            for version in part.versions:
-                lineage = self._lineages[version.lineage_id]
-                spec = version.spec
-                citations = self.citations(version, as_of, region)
-                common = {"rule_id": version.lineage_id, "rule_version": spec.version,
-                          "industry": lineage.spec.industry, "severity": spec.severity,
-                          "title": lineage.spec.title}
-                penalty = next((c.sanction for c in citations if c.role == "penalty" and c.preferred
-                                and c.sanction), None)
-                flags = []
-                if spec.interpretation is not None and spec.interpretation.status == "contested":
-                    flags.append("contested_interpretation")
-                if any(c.unpublished for c in citations if c.role == "defines"):
-                    flags.append("before_publication")
-                finding = {**common, "rulebook_version": self.version, "citations": citations,
-                           "sanction": penalty,
-                           "measures": measures if spec.severity == "major_hazard" else [],
-                           "rectification": spec.rectification, "interpretation": spec.interpretation,
-                           "flags": flags, "source_checked": spec.source.source_checked}
-                undetermined = {**common, "not_encoded": self._not_encoded_parts(version, as_of),
-                                "interpretation": spec.interpretation}
-                cached.append((finding, undetermined))
-            if len(self._static_cache) > 256:
-                self._static_cache.clear()
-            self._static_cache[key] = cached
-        return cached
+    def _make_static(self, index: int, law_k: int, jurisdictions: tuple[str, ...]) -> Statics:
+        """The fields of a finding and of an undetermined entry of version ``index`` that depend
+        only on the version, the law in force and the enterprise's local jurisdictions."""
+        version = self._versions[index]
+        day = _first_day(self._law_bounds, law_k)
+        lineage = self._lineages[version.lineage_id]
+        spec = version.spec
+        citations = self._citations(index, law_k, jurisdictions)
+        common = {"rule_id": version.lineage_id, "rule_version": spec.version,
+                  "industry": lineage.spec.industry, "severity": spec.severity,
+                  "title": lineage.spec.title}
+        penalty = next((c.sanction for c in citations if c.role == "penalty" and c.preferred and c.sanction), None)
+        flags = []
+        if spec.interpretation is not None and spec.interpretation.status == "contested":
+            flags.append("contested_interpretation")
+        if any(c.unpublished for c in citations if c.role == "defines"):
+            flags.append("before_publication")
+        finding = {**common, "rulebook_version": self.version, "citations": citations,
+                   "sanction": penalty,
+                   "measures": self._measures_in(law_k) if spec.severity == "major_hazard" else [],
+                   "rectification": spec.rectification, "interpretation": spec.interpretation,
+                   "flags": flags, "source_checked": spec.source.source_checked}
+        undetermined = {**common, "not_encoded": self._not_encoded_parts(version, day),
+                        "interpretation": spec.interpretation}
+        return finding, undetermined
 
     def _not_encoded_parts(self, version: LoadedVersion, as_of: dt.date) -> list[str]:
         """What of its item a partial version leaves out, as an inspector reads it."""
@@ -584,12 +679,6 @@ class Rulebook:
         if version.spec.partial is not None:
             out.append(version.spec.partial)
         return out
-
-    def _finding(self, version: LoadedVersion, static: dict[str, Any], source: _Details) -> Finding:
-        return trusted(Finding, static, {"_source": source, "_version": version, "_detail": None})
-
-    def _undetermined(self, version: LoadedVersion, static: dict[str, Any], source: _Details) -> Undetermined:
-        return trusted(Undetermined, static, {"_source": source, "_version": version, "_missing": None})
 
     def _finding_detail(self, version: LoadedVersion,
                         env: Environment) -> tuple[dict[str, Any], list[Reason], list[str]]:
@@ -678,6 +767,12 @@ class Rulebook:
         return RuleExplanation(rule_id=spec.id, industry=spec.industry, title=spec.title,
                                applies_to=spec.applies_to, path=lineage.path, replaces=spec.replaces,
                                replaced_by=spec.replaced_by, as_of=day, versions=versions)
+
+
+def _edges(window: Window) -> set[dt.date]:
+    """The first day of ``window`` and the first day after it."""
+    after = None if window.end is None else day_after(window.end)
+    return {window.start} if after is None else {window.start, after}
 
 
 def _reason(r: Any, sub_item: str | None, *, records: bool = True) -> Reason:

@@ -45,7 +45,8 @@ ROW_META = frozenset({"key", "aliases", "source_checked", "note"})
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # validators are built on first use, not on import: `import safety_rules` stays quick
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ColumnSpec(_Strict):

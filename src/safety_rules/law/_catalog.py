@@ -69,7 +69,8 @@ WHO_LABELS: dict[str, str] = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # validators are built on first use, not on import: `import safety_rules` stays quick
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class FineRange(_Strict):
@@ -339,7 +340,9 @@ def covers(jurisdiction: str, region: str | None) -> bool:
 class ResolvedCitation(BaseModel):
     """A citation as it reads on a given day."""
 
-    model_config = ConfigDict(frozen=True)
+    # validators are built on first use, not on import: `import safety_rules` stays quick
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     document: str
     provision: str

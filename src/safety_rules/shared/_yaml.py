@@ -20,6 +20,12 @@ object can be constructed from a tag), with our own construction pass so that:
 
 Each parse builds its own constructor: PyYAML's keeps every object it constructed
 (``constructed_objects``) for as long as it lives.
+
+Reading thousands of rule files is most of what ``check`` does, so the work per node
+is kept small: tags are resolved with PyYAML's own implicit resolvers (the YAML 1.1
+forms) but without the list it builds per call, and strings, nulls, booleans and the
+plain numbers left after the checks above are made directly; only timestamps go
+through PyYAML's constructor. A property test holds the result equal to PyYAML's.
 """
 
 from __future__ import annotations
@@ -81,6 +87,25 @@ _ALLOWED_TAGS = frozenset(
     "tag:yaml.org,2002:" + t
     for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
 )
+_STR, _INT, _FLOAT, _BOOL, _NULL, _MAP, _SEQ = (
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))
+_BOOLS = SafeConstructor.bool_values
+_NO_RESOLVERS: list[tuple[str, re.Pattern[str]]] = []
+
+
+class _Composer(_Loader):
+    """libyaml's parser and composer, resolving tags as PyYAML's ``SafeLoader`` does (its
+    implicit resolvers, by first character) at a fraction of the cost per node: no path
+    resolvers (the reader registers none) and no list concatenated per scalar."""
+
+    def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], _NO_RESOLVERS):
+                    if regexp.match(value):
+                        return str(tag)
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
 
 
 def _mark_line(node: Node) -> int:
@@ -113,7 +138,7 @@ class _Builder:
         self.active: set[int] = set()
         self.text = text
         self._lines: list[str] | None = None
-        self.scalars = SafeConstructor()  # one per parse: it keeps every object it built
+        self._constructor: SafeConstructor | None = None  # for timestamps; one per parse: it keeps what it built
 
     def error(self, message: str, node: Node) -> YamlError:
         return YamlError(message, path=self.path, line=_mark_line(node))
@@ -128,51 +153,66 @@ class _Builder:
             raise self.error(f"nesting deeper than {MAX_DEPTH} levels", node)
         if node.tag not in _ALLOWED_TAGS:
             raise self.error(f"tag {node.tag!r} is not allowed; only plain YAML values are", node)
-        if isinstance(node, ScalarNode):
+        if node.__class__ is ScalarNode:
             return self.scalar(node)
         if id(node) in self.active:
             raise self.error("recursive alias: a node contains itself", node)
         self.active.add(id(node))
         try:
+            build, depth = self.build, depth + 1
             if isinstance(node, SequenceNode):
                 seq = YamlSequence()
-                seq.line = _mark_line(node)
-                seq.item_lines = []
+                seq.line = node.start_mark.line + 1
+                lines: list[int] = []
+                seq.item_lines = lines
                 for item in node.value:
-                    seq.append(self.build(item, depth + 1))
-                    seq.item_lines.append(_mark_line(item))
+                    seq.append(build(item, depth))
+                    lines.append(item.start_mark.line + 1)
                 return seq
             assert isinstance(node, MappingNode)
             mapping = YamlMapping()
-            mapping.line = _mark_line(node)
-            mapping.key_lines = {}
+            mapping.line = node.start_mark.line + 1
+            key_lines: dict[Any, int] = {}
+            mapping.key_lines = key_lines
             mapping.text_lines = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     raise self.error("merge keys ('<<') are not supported; write the keys out", key_node)
-                if not isinstance(key_node, ScalarNode):
+                if key_node.__class__ is not ScalarNode:
                     raise self.error("mapping keys must be plain scalars", key_node)
-                key = self.build(key_node, depth + 1)
+                key = build(key_node, depth)
                 if key in mapping:
-                    first = mapping.key_lines[key]
+                    first = key_lines[key]
                     raise self.error(f"duplicate key {key!r} (first defined on line {first})", key_node)
-                mapping[key] = value = self.build(value_node, depth + 1)
-                mapping.key_lines[key] = _mark_line(key_node)
-                if isinstance(value, str) and value_node.start_mark.line != value_node.end_mark.line:
+                mapping[key] = value = build(value_node, depth)
+                key_lines[key] = key_node.start_mark.line + 1
+                if value.__class__ is str and value_node.start_mark.line != value_node.end_mark.line:
                     mapping.text_lines[key] = self.text_lines(value_node)
             return mapping
         finally:
             self.active.discard(id(node))
 
     def scalar(self, node: ScalarNode) -> Any:
-        if node.tag.endswith((":int", ":float")):
-            problem = _number_problem(str(node.value).strip(), node.tag)
-            if problem:
-                raise self.error(f"cannot read number: {problem}; write the number plainly, "
-                                 "or quote it if it is text", node)
+        tag, text = node.tag, node.value
+        if tag == _STR:
+            return text
+        if tag == _NULL:
+            return None
         try:
-            value = self.scalars.construct_object(node, deep=True)
-        except (ConstructorError, ValueError, OverflowError) as exc:
+            if tag == _BOOL:
+                return _BOOLS[text.lower()]
+            if tag in (_INT, _FLOAT):
+                problem = _number_problem(text.strip(), tag)
+                if problem:
+                    raise self.error(f"cannot read number: {problem}; write the number plainly, "
+                                     "or quote it if it is text", node)
+                # what is left is a plain decimal number, which PyYAML reads as Python does
+                value = int(text) if tag == _INT else float(text)
+            else:
+                if self._constructor is None:
+                    self._constructor = SafeConstructor()
+                value = self._constructor.construct_object(node, deep=True)
+        except (ConstructorError, ValueError, OverflowError, KeyError) as exc:
             raise self.error(f"cannot read scalar {node.value!r}: {exc}", node) from None
         if isinstance(value, float) and not math.isfinite(value):
             raise self.error(f"cannot read number: {node.value} is not a finite number", node)
@@ -229,7 +269,7 @@ def parse_yaml(text: str | bytes, path: str | Path = "<string>", *,
                             f"{data[exc.start]:#04x}", path=where, line=line) from None
     if "\x00" in text:
         raise YamlError("file contains a NUL character; it is not a text file", path=where)
-    loader = _Loader(text)
+    loader = _Composer(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
