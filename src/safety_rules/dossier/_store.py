@@ -1,0 +1,427 @@
+"""The dossier on the shared event store: its read tables (projections) and the :class:`Dossier`.
+
+Every event goes to the enterprise's stream ``dossier/<id>`` of the one hash-chained store. The
+read tables below are derived state, maintained by a projection that runs inside the append's
+transaction: it applies each event with :class:`Procedure` (refusing the whole batch if the law
+forbids a step) and rewrites the due items of every record the batch touched. The tables are
+made by this room's Alembic revisions (``_migrations/``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from ..engine._rulebook import Rulebook
+from ..shared._errors import DossierError, SafetyRulesError, SchemaError
+from ..shared._events import Event, EventStore, Migrations, NewEvent, Projection, Verification
+from ._deadlines import DeadlineTable
+from ._due import DueItem, case_items, finding_items
+from ._model import (
+    PAYLOADS,
+    STREAM_PREFIX,
+    CaseRecord,
+    EnterpriseRecord,
+    EvidenceRecord,
+    FindingRecord,
+    InspectionRecord,
+)
+from ._procedure import Procedure, record_key
+
+MIGRATIONS = Migrations("dossier", Path(__file__).with_name("_migrations"))
+Where = tuple[str | None, int | None]
+
+metadata = MetaData()
+enterprises_table = Table(
+    "dossier_enterprises", metadata,
+    Column("enterprise_id", String(64), primary_key=True),
+    Column("county", String(40), nullable=True),
+    Column("state", String(10), nullable=False),
+    Column("closed_on", Date, nullable=True),
+    Column("doc", Text, nullable=False),
+)
+inspections_table = Table(
+    "dossier_inspections", metadata,
+    Column("inspection_id", String(64), primary_key=True),
+    Column("enterprise_id", String(64), nullable=False),
+    Column("campaign", String(64), nullable=True),
+    Column("inspected_on", Date, nullable=False),
+    Column("doc", Text, nullable=False),
+    Index("ix_dossier_inspections_campaign", "campaign"),
+)
+findings_table = Table(
+    "dossier_findings", metadata,
+    Column("finding_id", String(64), primary_key=True),
+    Column("enterprise_id", String(64), nullable=False),
+    Column("campaign", String(64), nullable=True),
+    Column("rule_id", String(100), nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("found_on", Date, nullable=False),
+    Column("deadline", Date, nullable=True),
+    Column("repeat_of", String(64), nullable=True),
+    Column("referral", String(200), nullable=True),  # revision dossier_0002
+    Column("doc", Text, nullable=False),
+    Index("ix_dossier_findings_enterprise_rule", "enterprise_id", "rule_id"),
+    Index("ix_dossier_findings_severity_state_deadline", "severity", "state", "deadline"),
+    Index("ix_dossier_findings_state", "state"),
+    Index("ix_dossier_findings_repeat", "repeat_of", "found_on"),
+)
+cases_table = Table(
+    "dossier_cases", metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("enterprise_id", String(64), nullable=False),
+    Column("campaign", String(64), nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("decided_on", Date, nullable=True),
+    Column("doc", Text, nullable=False),
+    Index("ix_dossier_cases_decided", "decided_on", "enterprise_id"),
+)
+due_table = Table(
+    "dossier_due", metadata,
+    Column("item_id", String(120), primary_key=True),
+    Column("subject", String(10), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("enterprise_id", String(64), nullable=False),
+    Column("county", String(40), nullable=True),
+    Column("team", String(40), nullable=False),
+    Column("officer", String(40), nullable=False),
+    Column("period", String(40), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("party", String(20), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("provision", Text, nullable=False),
+    Column("checked", Boolean, nullable=False),
+    Column("note", Text, nullable=True),
+    Index("ix_dossier_due_due_on", "due_on"),
+    Index("ix_dossier_due_subject", "subject_id"),
+    Index("ix_dossier_due_county_due_on", "county", "due_on"),  # revision dossier_0002
+)
+evidence_table = Table(
+    "dossier_evidence", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("enterprise_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+)
+READ_TABLES = [enterprises_table, inspections_table, findings_table, cases_table, due_table, evidence_table]
+
+_TABLE: dict[type[BaseModel], Table] = {
+    FindingRecord: findings_table, CaseRecord: cases_table, EnterpriseRecord: enterprises_table,
+    InspectionRecord: inspections_table, EvidenceRecord: evidence_table,
+}
+
+
+def _row(record: BaseModel) -> dict[str, Any]:
+    """The indexed columns of a record, and the whole record as JSON in ``doc``."""
+    doc = record.model_dump_json()
+    if isinstance(record, FindingRecord):
+        return {"finding_id": record.finding_id, "enterprise_id": record.enterprise_id, "campaign": record.campaign,
+                "rule_id": record.issued.rule_id, "severity": record.issued.severity, "state": record.state,
+                "found_on": record.issued.date, "deadline": record.deadline, "repeat_of": record.repeat_of,
+                "referral": record.referral, "doc": doc}
+    if isinstance(record, CaseRecord):
+        return {"case_id": record.case_id, "enterprise_id": record.enterprise_id, "campaign": record.campaign,
+                "state": record.state, "decided_on": record.decided_on, "doc": doc}
+    if isinstance(record, EnterpriseRecord):
+        return {"enterprise_id": record.enterprise_id, "county": record.county, "state": record.state,
+                "closed_on": record.closed_on, "doc": doc}
+    if isinstance(record, InspectionRecord):
+        i = record.inspection
+        return {"inspection_id": i.inspection_id, "enterprise_id": record.enterprise_id, "campaign": i.campaign,
+                "inspected_on": i.date, "doc": doc}
+    if isinstance(record, EvidenceRecord):
+        return {"sha256": record.evidence.sha256, "enterprise_id": record.enterprise_id, "seq": record.seq, "doc": doc}
+    raise TypeError(type(record).__name__)
+
+
+class MemoryWorld:
+    """States in dicts: for folding the events in memory (reports, replay, tests)."""
+
+    def __init__(self) -> None:
+        self.records: dict[type[BaseModel], dict[str, Any]] = {k: {} for k in _TABLE}
+        self._by_rule: dict[tuple[str, str], list[str]] = {}
+
+    def get(self, kind: type[BaseModel], key: str) -> Any:
+        return self.records[kind].get(key)
+
+    def put(self, record: BaseModel) -> None:
+        kind, key = record_key(record)
+        if kind is FindingRecord and key not in self.records[kind]:
+            assert isinstance(record, FindingRecord)
+            self._by_rule.setdefault((record.enterprise_id, record.issued.rule_id), []).append(key)
+        self.records[kind][key] = record
+
+    def findings_of(self, enterprise_id: str, rule_id: str) -> list[FindingRecord]:
+        return [self.records[FindingRecord][k] for k in self._by_rule.get((enterprise_id, rule_id), [])]
+
+    def all(self, kind: type[BaseModel]) -> list[Any]:
+        return list(self.records[kind].values())
+
+
+class SqlWorld:
+    """States in the read tables, loaded on demand inside the append's transaction and written back once."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.cache: dict[tuple[type[BaseModel], str], Any] = {}
+        self.stored: set[tuple[type[BaseModel], str]] = set()
+        self.dirty: dict[tuple[type[BaseModel], str], BaseModel] = {}
+
+    def get(self, kind: type[BaseModel], key: str) -> Any:
+        k = (kind, key)
+        if k not in self.cache:
+            table = _TABLE[kind]
+            pk = table.primary_key.columns.values()[0]
+            doc = self.conn.execute(select(table.c.doc).where(pk == key)).scalar()
+            self.cache[k] = kind.model_validate_json(doc) if doc is not None else None
+            if doc is not None:
+                self.stored.add(k)
+        return self.cache[k]
+
+    def put(self, record: BaseModel) -> None:
+        k = record_key(record)
+        self.cache[k] = record
+        self.dirty[k] = record
+
+    def findings_of(self, enterprise_id: str, rule_id: str) -> list[FindingRecord]:
+        t = findings_table.c
+        ids = set(self.conn.execute(select(t.finding_id).where(and_(t.enterprise_id == enterprise_id,
+                                                                     t.rule_id == rule_id))).scalars())
+        ids |= {key for (kind, key), r in self.dirty.items()
+                if kind is FindingRecord and r.enterprise_id == enterprise_id  # type: ignore[attr-defined]
+                and r.issued.rule_id == rule_id}  # type: ignore[attr-defined]
+        return [self.get(FindingRecord, i) for i in sorted(ids)]
+
+    def flush(self, procedure: Procedure) -> None:
+        for kind, table in _TABLE.items():
+            records = [(key, r) for (k, key), r in self.dirty.items() if k is kind]
+            if not records:
+                continue
+            pk = table.primary_key.columns.values()[0]
+            new = [_row(r) for key, r in records if (kind, key) not in self.stored]
+            old = [{**_row(r), "_pk": key} for key, r in records if (kind, key) in self.stored]
+            if new:
+                self.conn.execute(table.insert(), new)
+            if old:
+                columns = {c: bindparam(c) for c in old[0] if c != "_pk" and c != pk.name}
+                self.conn.execute(update(table).where(pk == bindparam("_pk")).values(columns), old)
+            self.stored |= {(kind, key) for key, _ in records}
+        touched = [r for r in self.dirty.values() if isinstance(r, FindingRecord | CaseRecord)]
+        if touched:
+            ids = [r.finding_id if isinstance(r, FindingRecord) else r.case_id for r in touched]
+            for start in range(0, len(ids), 500):
+                self.conn.execute(delete(due_table).where(due_table.c.subject_id.in_(ids[start:start + 500])))
+            items = [i.as_row() for r in touched for i in due_items(procedure, r)]
+            if items:
+                self.conn.execute(due_table.insert(), items)
+        self.dirty.clear()
+
+
+def due_items(procedure: Procedure, record: FindingRecord | CaseRecord) -> list[DueItem]:
+    if isinstance(record, FindingRecord):
+        return finding_items(procedure, record)
+    return case_items(procedure, record)
+
+
+def parse(kind: str, payload: Mapping[str, Any]) -> BaseModel:
+    model = PAYLOADS.get(kind)
+    if model is None:
+        raise DossierError(f"unknown dossier event kind {kind!r}; known: {', '.join(sorted(PAYLOADS))}")
+    return model.model_validate(payload)
+
+
+def enterprise_of(stream: str) -> str | None:
+    return stream[len(STREAM_PREFIX):] if stream.startswith(STREAM_PREFIX) else None
+
+
+def projector(procedure: Procedure, where: Sequence[Where] | None = None) -> Projection:
+    """Apply each dossier event of a batch to the read tables; any refusal refuses the whole batch."""
+
+    def project(conn: Connection, events: Sequence[Event]) -> None:
+        world = SqlWorld(conn)
+        for i, e in enumerate(events):
+            enterprise = enterprise_of(e.stream)
+            if enterprise is None:
+                continue
+            try:
+                procedure.apply(world, enterprise, e.kind, parse(e.kind, e.payload), e.seq)
+            except ValidationError as exc:
+                raise SchemaError(f"event {i + 1} ({e.kind}): {exc.errors()[0]['msg']} at "
+                                  f"{'.'.join(map(str, exc.errors()[0]['loc']))}") from None
+            except SafetyRulesError as exc:
+                path, line = where[i] if where else (None, None)
+                raise exc.located(path=path, line=line) from None
+        world.flush(procedure)
+
+    return project
+
+
+def _reset(conn: Connection) -> None:
+    for table in READ_TABLES:
+        conn.execute(delete(table))
+
+
+class Dossier:
+    """一企一册: the enforcement dossiers in the event store at ``url`` (a path or a SQLAlchemy URL).
+
+    ``rules``: the rulebook whose law catalog the deadlines and citations resolve against (and
+    that :meth:`inspect` and replay assess with); default the bundled one.
+    """
+
+    def __init__(self, url: str | Path | None = None, *, read_only: bool = False,
+                 hmac_key: str | bytes | None = None, rules: str | Path | None = None,
+                 book: Rulebook | None = None) -> None:
+        self.store = EventStore(url, read_only=read_only, hmac_key=hmac_key, migrations=[MIGRATIONS])
+        self.book = book or Rulebook.load(rules)
+        self.procedure = Procedure(self.book.law, DeadlineTable(self.book.law))
+
+    @property
+    def url(self) -> str:
+        return self.store.name
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Beside a SQLite file (``<database>-evidence``); for another database, ``$SAFETY_RULES_EVIDENCE``."""
+        from ._evidence import evidence_dir
+
+        return evidence_dir(self.store)
+
+    # ----------------------------------------------------------------- writing
+    def record(self, items: Sequence[tuple[str, str, Mapping[str, Any]]], *,
+               where: Sequence[Where] | None = None) -> list[Event]:
+        """Append (enterprise id, kind, payload) events in one transaction: all of them, or none."""
+        new = []
+        for i, (enterprise, kind, payload) in enumerate(items):
+            try:
+                model = parse(kind, payload)
+            except ValidationError as exc:
+                path, line = where[i] if where else (None, None)
+                err = exc.errors()[0]
+                raise SchemaError(f"{kind}: {'.'.join(map(str, err['loc']))}: {err['msg']}", path=path,
+                                  line=line) from None
+            new.append(NewEvent(f"{STREAM_PREFIX}{enterprise}", kind, model.model_dump(mode="json")))
+        return self.store.append(new, project=projector(self.procedure, where))
+
+    def rebuild(self) -> None:
+        """Remake every read table from the events (they are derived state)."""
+        self.store.rebuild(_reset, projector(self.procedure))
+
+    # ----------------------------------------------------------------- reading
+    def events(self, upto: int | None = None) -> Iterator[Event]:
+        for e in self.store.events(upto=upto):
+            if enterprise_of(e.stream) is not None:
+                yield e
+
+    def fold(self, upto: int | None = None) -> MemoryWorld:
+        """Every state, from the events alone (not the read tables)."""
+        world = MemoryWorld()
+        for e in self.events(upto):
+            enterprise = enterprise_of(e.stream)
+            assert enterprise is not None
+            self.procedure.apply(world, enterprise, e.kind, parse(e.kind, e.payload), e.seq)
+        return world
+
+    def _records(self, kind: type[BaseModel], where: Any = None) -> list[Any]:
+        table = _TABLE[kind]
+        query = select(table.c.doc)
+        if where is not None:
+            query = query.where(where)
+        with self.store.engine.connect() as conn:
+            return [kind.model_validate_json(doc) for doc in conn.execute(query).scalars()]
+
+    def finding(self, finding_id: str) -> FindingRecord | None:
+        found = self._records(FindingRecord, findings_table.c.finding_id == finding_id)
+        return found[0] if found else None
+
+    def findings(self, where: Any = None) -> list[FindingRecord]:
+        return self._records(FindingRecord, where)
+
+    def cases(self, where: Any = None) -> list[CaseRecord]:
+        return self._records(CaseRecord, where)
+
+    def enterprises(self, where: Any = None) -> list[EnterpriseRecord]:
+        return self._records(EnterpriseRecord, where)
+
+    def due(self, as_of: dt.date, within: int = 0) -> list[DueItem]:
+        """Every open deadline on or before ``as_of + within`` days (overdue ones included): ``<=``, never ``==``."""
+        horizon = as_of + dt.timedelta(days=within)
+        t = due_table.c
+        query = select(due_table).where(t.due_on <= horizon).order_by(t.county, t.team, t.officer, t.due_on, t.item_id)
+        with self.store.engine.connect() as conn:
+            return [DueItem(**{c: row._mapping[c] for c in DueItem.__dataclass_fields__}) for row in conn.execute(query)]
+
+    def verify(self, anchor: str | None = None) -> Verification:
+        return self.store.verify(anchor)
+
+    def head(self) -> tuple[int, str]:
+        return self.store.head()
+
+
+def load_event_file(path: str | Path) -> tuple[list[tuple[str, str, dict[str, Any]]], list[Where]]:
+    """Dossier events from a JSONL file (one ``{"enterprise", "kind", "payload"}`` per line) or a YAML file
+    (``events: [...]`` of the same), each with its (file, line)."""
+    from ..shared._yaml import line_of, load_yaml
+
+    p = Path(path)
+    items: list[tuple[str, str, dict[str, Any]]] = []
+    where: list[Where] = []
+    if p.suffix == ".jsonl":
+        with p.open(encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise SchemaError(f"not JSON: {exc.msg}", path=p, line=n) from None
+                items.append(_entry(entry, p, n))
+                where.append((str(p), n))
+        return items, where
+    raw = load_yaml(p, max_bytes=64 * 1024 * 1024)
+    if not isinstance(raw, dict) or not isinstance(raw.get("events"), list):
+        raise SchemaError("expected a mapping with a list 'events'", path=p, line=1)
+    for i, entry in enumerate(raw["events"]):
+        line = line_of(raw, ["events", i])
+        items.append(_entry(entry, p, line))
+        where.append((str(p), line))
+    return items, where
+
+
+def _entry(entry: Any, path: Path, line: int | None) -> tuple[str, str, dict[str, Any]]:
+    if not isinstance(entry, dict) or set(entry) != {"enterprise", "kind", "payload"}:
+        raise SchemaError("each event has exactly the keys enterprise, kind, payload", path=path, line=line)
+    if not isinstance(entry["payload"], dict):
+        raise SchemaError("payload must be a mapping", path=path, line=line)
+    return str(entry["enterprise"]), str(entry["kind"]), json.loads(json.dumps(entry["payload"], default=str))
+
+
+def dump_event(enterprise: str, kind: str, payload: Mapping[str, Any]) -> str:
+    return json.dumps({"enterprise": enterprise, "kind": kind, "payload": payload}, ensure_ascii=False,
+                      sort_keys=True, default=str)
+
+
+def iter_records(items: Iterable[BaseModel]) -> list[dict[str, Any]]:
+    return [json.loads(i.model_dump_json()) for i in items]
