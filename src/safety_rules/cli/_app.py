@@ -274,9 +274,9 @@ def schema(kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(FORMATS
 
 
 def with_every_command() -> typer.Typer:
-    """``app`` with the ``checklist``, ``experts`` and ``plan`` commands added (they bring SQLAlchemy,
-    OR-Tools and openpyxl)."""
-    from . import _checklist, _experts, _fieldwork  # noqa: F401  - add the `checklist`, `experts` and `plan` commands
+    """``app`` with the ``checklist``, ``dossier``, ``report``, ``experts`` and ``plan`` commands added (they
+    bring SQLAlchemy, OR-Tools, openpyxl and the holiday calendar)."""
+    from . import _checklist, _dossier, _experts, _fieldwork  # noqa: F401  - add those commands
 
     return app
 
