@@ -81,12 +81,22 @@ def inspect(
 @handled
 def record(
     file: Annotated[Path, typer.Argument(help="events: JSONL ({enterprise, kind, payload} a line) or YAML (events:)")],
+    evidence: Annotated[Path | None, typer.Option("--evidence", help="directory holding the files its evidence "
+                                                  "events name (stored content-addressed first)")] = None,
     db: DbOption = None,
     rules: RulesOption = None,
 ) -> None:
     """Append a file of dossier events in one transaction: every step is checked, all or nothing."""
     items, where = load_event_file(file)
-    written = _open(db, rules, read_only=False).record(items, where=where)
+    dossier = _open(db, rules, read_only=False)
+    if evidence is not None:
+        for (_enterprise, kind, payload), (path, line) in zip(items, where, strict=True):
+            if kind == "evidence":
+                sha, _size = store_file(dossier.evidence_dir, evidence / str(payload.get("filename")))
+                if sha != payload.get("sha256"):
+                    fail(f"{path}:{line}: {payload.get('filename')} has SHA-256 {sha}, the event records "
+                         f"{payload.get('sha256')}")
+    written = dossier.record(items, where=where)
     if written:
         out.print(f"recorded {len(written)} event(s), seq {written[0].seq}-{written[-1].seq}", highlight=False)
     else:
