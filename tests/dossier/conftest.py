@@ -26,7 +26,10 @@ def procedure(book: Rulebook) -> Procedure:
     return Procedure(book.law, DeadlineTable(book.law))
 
 
-def inspection(book: Rulebook, day: dt.date = INSPECTED, inspection_id: str = "I1") -> list[tuple[str, str, dict[str, Any]]]:
+Events = list[tuple[str, str, dict[str, Any]]]
+
+
+def inspection(book: Rulebook, day: dt.date = INSPECTED, inspection_id: str = "I1") -> Events:
     """The wood-products example inspected on ``day``: I1-01 … its findings, as (enterprise, kind, payload)."""
     enterprise = book.load_enterprise(EXAMPLES / "enterprises" / "linyi-wood-products.yaml")
     events = freeze(book, enterprise, inspection_id=inspection_id, team="涉尘组", officers=OFFICERS, date=day,

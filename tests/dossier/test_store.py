@@ -108,12 +108,14 @@ def test_a_database_of_the_previous_revision_is_upgraded(url: str, tmp_path: Pat
     with old.engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO dossier_findings (finding_id, enterprise_id, rule_id, severity, state, "
                              "found_on, doc) VALUES ('F1', 'E1', 'r', 'major_hazard', 'refused', :d, :doc)"),
-                     {"d": dt.date(2024, 1, 2), "doc": '{"referral": "《中华人民共和国刑法》 第一百三十四条之一（二）"}'})
+                     {"d": dt.date(2024, 1, 2), "doc": '{"referral": "《刑法》 第一百三十四条之一（二）"}'})
     old.dispose()
     upgraded = Dossier(url, book=book)
     with upgraded.store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version_dossier")).scalar() == "dossier_0002"
-        assert conn.execute(sa.text("SELECT referral FROM dossier_findings")).scalar().startswith("《中华人民共和国刑法》")
+        referral = conn.execute(sa.text("SELECT referral FROM dossier_findings")).scalar()
+    assert referral == "《刑法》 第一百三十四条之一（二）"
+    with upgraded.store.engine.connect() as conn:
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("dossier_due")}
     assert "ix_dossier_due_county_due_on" in indexes
     upgraded.store.dispose()

@@ -47,8 +47,8 @@ from ._model import (
     Inspection,
     InspectionRecord,
     Investigated,
-    NotPenalised,
     Notified,
+    NotPenalised,
     Ordered,
     Paid,
     Refused,
@@ -329,7 +329,8 @@ class Procedure:
         if needs_case and p.case_id is None:
             raise RefusedTransition(
                 f"finding {f.finding_id} failed its re-inspection: its sanction's "
-                f"{'逾期未改正' if overdue and overdue.trigger == 'overdue' else '拒不执行'} tier applies; give the case "
+                f"{'逾期未改正' if overdue and overdue.trigger == 'overdue' else '拒不执行'} tier applies; "
+                "give the case "
                 "opened for it (case_id)", provision=self._penalty_text(f))
         if p.case_id is not None:
             if overdue is None:
@@ -343,7 +344,8 @@ class Procedure:
         f = self._finding_of(world, eid, p.finding_id)
         measure = self.cite(WSL, "measure-major-hazard-withdrawal", p.date)
         if f.issued.severity != "major_hazard":
-            raise RefusedTransition(f"finding {f.finding_id} is not a major accident hazard: 撤出作业人员、暂时停产停业 "
+            raise RefusedTransition(f"finding {f.finding_id} is not a major accident hazard: "
+                                    "撤出作业人员、暂时停产停业 "
                                     "is the measure for a major hazard that cannot be made safe", provision=measure)
         self._require(f, {"found", "ordered"}, "a suspension", measure)
         f.state, f.suspended_on, f.claimed_on = "suspended", p.date, None
@@ -522,7 +524,7 @@ class Procedure:
                 if not low <= p.fine <= fine.max:
                     raise RefusedTransition(f"case {c.case_id}: fine {p.fine} yuan is outside the {c.tier!r} tier of "
                                             f"{f.finding_id} ({low}–{fine.max} yuan)", provision=text)
-            ranges = {i.who: i.fine_yuan for i in tier.individuals if i.fine_yuan is not None}
+            ranges: dict[str, Any] = {i.who: i.fine_yuan for i in tier.individuals if i.fine_yuan is not None}
             for person in p.individual_fines:
                 r = ranges.get(person.who)
                 if r is None or not r.min <= person.amount <= r.max:
@@ -566,7 +568,8 @@ class Procedure:
                                                                                                    p.date))
         owed = (c.fine or 0) + self.surcharge(c, p.date)
         if p.amount < (c.fine or 0):
-            raise RefusedTransition(f"case {c.case_id}: {p.amount} yuan paid of a {c.fine} yuan fine (owed with 加处罚款: "
+            raise RefusedTransition(f"case {c.case_id}: {p.amount} yuan paid of a {c.fine} yuan fine "
+                                    "(owed with 加处罚款: "
                                     f"{owed}); record the payment when complete", provision=self.cite(APL,
                                                                                                       "payment-period",
                                                                                                       p.date))
@@ -631,7 +634,8 @@ class Procedure:
                     provision=f"{self.cite(WSL, 'daily-penalty', dt.date(2021, 9, 1))}; "
                               f"{self.cite(APL, 'law-at-time-of-act', max(p.date, dt.date(2021, 7, 15)))}")
             if f.state != "refused":
-                raise RefusedTransition(f"finding {f.finding_id} is {f.state}: 按日连续处罚 follows a refusal to correct "
+                raise RefusedTransition(f"finding {f.finding_id} is {f.state}: 按日连续处罚 follows a refusal "
+                                        "to correct "
                                         "after a fine and an order", provision=daily.text)
         if c.fine in (None, 0) or c.decided_on is None:
             raise RefusedTransition(f"case {c.case_id}: 按日连续处罚 needs a fine already decided",

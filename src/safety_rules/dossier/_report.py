@@ -112,11 +112,13 @@ def report_markdown(r: dict[str, Any]) -> str:
              "## 一、基本情况", "",
              f"共执法检查企业 {r['enterprises_inspected']} 家，发现问题 {r['problems']} 项（其中，"
              + "、".join(f"{k} {v} 项" for k, v in r["problems_by_industry"].items())
-             + f"），下达执法文书 {r['documents_issued']} 份，拟立案处罚企业 {r['enterprises_proposed_for_penalty']} 家，"
+             + f"），下达执法文书 {r['documents_issued']} 份，"
+             f"拟立案处罚企业 {r['enterprises_proposed_for_penalty']} 家，"
              f"拟立案处罚违法行为 {r['violations_proposed_for_penalty']} 项。", ""]
     if "compared_with" in r:
         c = r["compared_with"]
-        lines += [f"拟立案违法行为平均数为 {r['violations_proposed_per_enterprise']:.2f} 项/家，{c['campaign']}（{c['from']} 起）"
+        lines += [f"拟立案违法行为平均数为 {r['violations_proposed_per_enterprise']:.2f} 项/家，"
+                  f"{c['campaign']}（{c['from']} 起）"
                   f"为 {c['violations_proposed_per_enterprise']:.2f} 项/家。", ""]
     else:
         lines += [f"拟立案违法行为平均数为 {r['violations_proposed_per_enterprise']:.2f} 项/家。", ""]
@@ -173,7 +175,8 @@ def _lines(figure_id: str, title: str, points: list[dict[str, Any]]) -> str:
                          f'cx="{xy(i, p[key]).split(",")[0]}" cy="{xy(i, p[key]).split(",")[1]}" r="3" '
                          f'fill="{colour}"/>')
     parts.append(f'<text x="{left}" y="{height - 10}" font-size="12">{points[0]["date"]}</text>'
-                 f'<text x="{width - 10}" y="{height - 10}" font-size="12" text-anchor="end">{points[-1]["date"]}</text>'
+                 f'<text x="{width - 10}" y="{height - 10}" font-size="12" text-anchor="end">'
+                 f'{points[-1]["date"]}</text>'
                  f'<text x="{width - 10}" y="16" font-size="12" text-anchor="end">'
                  '<tspan fill="#c0392b">未销号</tspan> / <tspan fill="#27ae60">已销号</tspan></text>')
     parts.append("</svg></figure>")

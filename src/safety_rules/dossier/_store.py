@@ -226,7 +226,7 @@ class SqlWorld:
             if new:
                 self.conn.execute(table.insert(), new)
             if old:
-                columns = {c: bindparam(c) for c in old[0] if c != "_pk" and c != pk.name}
+                columns: dict[str, Any] = {c: bindparam(c) for c in old[0] if c != "_pk" and c != pk.name}
                 self.conn.execute(update(table).where(pk == bindparam("_pk")).values(columns), old)
             self.stored |= {(kind, key) for key, _ in records}
         touched = [r for r in self.dirty.values() if isinstance(r, FindingRecord | CaseRecord)]
@@ -371,7 +371,8 @@ class Dossier:
         t = due_table.c
         query = select(due_table).where(t.due_on <= horizon).order_by(t.county, t.team, t.officer, t.due_on, t.item_id)
         with self.store.engine.connect() as conn:
-            return [DueItem(**{c: row._mapping[c] for c in DueItem.__dataclass_fields__}) for row in conn.execute(query)]
+            fields = DueItem.__dataclass_fields__
+            return [DueItem(**{c: row._mapping[c] for c in fields}) for row in conn.execute(query)]
 
     def verify(self, anchor: str | None = None) -> Verification:
         return self.store.verify(anchor)
@@ -404,9 +405,9 @@ def load_event_file(path: str | Path) -> tuple[list[tuple[str, str, dict[str, An
     if not isinstance(raw, dict) or not isinstance(raw.get("events"), list):
         raise SchemaError("expected a mapping with a list 'events'", path=p, line=1)
     for i, entry in enumerate(raw["events"]):
-        line = line_of(raw, ["events", i])
-        items.append(_entry(entry, p, line))
-        where.append((str(p), line))
+        at = line_of(raw, ["events", i])
+        items.append(_entry(entry, p, at))
+        where.append((str(p), at))
     return items, where
 
 

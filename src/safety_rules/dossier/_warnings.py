@@ -48,7 +48,8 @@ def warnings(dossier: Dossier, as_of: dt.date) -> list[Warning]:
     for f in dossier.findings(and_(t.severity == "major_hazard", t.state.in_(OVERDUE_STATES), t.deadline < as_of)):
         assert f.deadline is not None
         found.append(Warning("major-hazard-overdue", f.enterprise_id, [f.finding_id], f.deadline,
-                             f"重大事故隐患「{f.issued.title}」整改期限 {f.deadline.isoformat()} 已过，仍未销号（{f.state}）",
+                             f"重大事故隐患「{f.issued.title}」整改期限 {f.deadline.isoformat()} 已过，"
+                             f"仍未销号（{f.state}）",
                              p.cite(WSL, "measure-major-hazard-withdrawal", as_of)))
     found += _closure(dossier, as_of)
     for f in dossier.findings(and_(t.repeat_of.is_not(None), t.found_on > as_of - YEAR, t.found_on <= as_of)):
@@ -96,8 +97,6 @@ def _closure(dossier: Dossier, as_of: dt.date) -> list[Warning]:
 
 def query_plans(dossier: Dossier, as_of: dt.date) -> dict[str, list[str]]:
     """EXPLAIN of the due and warning queries, to show they use the indexes."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     from ._store import due_table
 
     t, c, d = findings_table.c, cases_table.c, due_table.c
@@ -110,11 +109,10 @@ def query_plans(dossier: Dossier, as_of: dt.date) -> dict[str, list[str]]:
         "refused": select(t.doc).where(and_(t.state == "refused", t.found_on <= as_of)),
     }
     engine = dossier.store.engine
-    dialect = sqlite.dialect() if engine.dialect.name == "sqlite" else postgresql.dialect()
     prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     plans = {}
     with engine.connect() as conn:
         for name, query in queries.items():
-            sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
             plans[name] = [" ".join(str(x) for x in row) for row in conn.exec_driver_sql(prefix + sql)]
     return plans
