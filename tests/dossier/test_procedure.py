@@ -191,20 +191,43 @@ def test_case_refusals(memory: Memory, issued: dict[str, str]) -> None:
 def test_hearing_rules(memory: Memory, issued: dict[str, str]) -> None:
     fid = issued["signs"]
     _case_to_notice(memory, fid, hearing=True)
+    with pytest.raises(RefusedTransition, match="scheduling a hearing is allowed only when it is hearing_requested"):
+        memory("case.hearing-scheduled", {"case_id": "C1", "date": day(3), "hearing_on": "2024-10-30"})
     memory("case.hearing-requested", {"case_id": "C1", "date": day(4)})
     with pytest.raises(RefusedTransition, match="hold it before deciding"):
         memory("case.decided", {"case_id": "C1", "date": day(6), "number": "1", "fine": 1000})
+    # the notice answers the party's request: one dated before the request is refused
+    with pytest.raises(RefusedTransition, match="dated 2024-09-23, before its 听证申请 on 2024-09-24.*第六十三条.*"
+                                                "第六十四条第二项"):
+        memory("case.hearing-scheduled", {"case_id": "C1", "date": day(3), "hearing_on": "2024-10-30"})
     # a hearing on 2024-10-09: seven working days before it, across National Day and the 09-29 调休
     # workday, is 2024-09-24 (09-25 … 09-27, 09-29, 09-30, 10-08, 10-09)
     with pytest.raises(RefusedTransition, match="notified by 2024-09-24.*第六十四条第二项、第八十五条"):
         memory("case.hearing-scheduled", {"case_id": "C1", "date": "2024-09-25", "hearing_on": "2024-10-09"})
     memory("case.hearing-scheduled", {"case_id": "C1", "date": "2024-09-24", "hearing_on": "2024-10-09"})
+    assert case(memory, "C1").hearing_notified_on == dt.date(2024, 9, 24)
+    with pytest.raises(DossierError, match="dated before the step it follows"):
+        memory("case.hearing-held", {"case_id": "C1", "date": "2024-10-08"})
     memory("case.hearing-held", {"case_id": "C1", "date": "2024-10-09"})
     with pytest.raises(RefusedTransition, match="法制审核.*第五十八条"):
         memory("case.decided", {"case_id": "C1", "date": "2024-10-10", "number": "1", "fine": 1000})
     memory("case.reviewed", {"case_id": "C1", "date": "2024-10-09"})
     memory("case.decided", {"case_id": "C1", "date": "2024-10-10", "number": "1", "fine": 1000})
     assert case(memory, "C1").state == "decided"
+
+
+def test_steps_are_dated_in_order_and_a_decision_dated_before_the_notice_is_refused(
+        memory: Memory, issued: dict[str, str]) -> None:
+    fid = issued["signs"]
+    with pytest.raises(DossierError, match="finding.ordered of finding .* is dated 2024-09-19, before its 发现 on "
+                                           "2024-09-20"):
+        memory("finding.ordered", {"finding_id": fid, "date": day(-1)})
+    _case_to_notice(memory, fid)  # notified on day(3)
+    with pytest.raises(RefusedTransition, match="dated 2024-09-22, before its 告知 on 2024-09-23.*第六十二条"):
+        memory("case.decided", {"case_id": "C1", "date": day(2), "number": "1", "fine": 1000})
+    memory("case.decided", {"case_id": "C1", "date": day(3), "number": "1", "fine": 1000})
+    with pytest.raises(DossierError, match="case.delivered of case C1 is dated 2024-09-22, before its 决定"):
+        memory("case.delivered", {"case_id": "C1", "date": day(2)})
 
 
 def test_suspension_cases_must_offer_a_hearing(memory: Memory, issued: dict[str, str]) -> None:

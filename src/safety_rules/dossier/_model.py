@@ -91,42 +91,42 @@ class FindingIssued(_Payload):
 
 
 # ----------------------------------------------------------------------------- finding steps
-class _FindingStep(_Payload):
+class FindingStep(_Payload):
     finding_id: str = Field(pattern=ID)
     date: dt.date
     note: str | None = None
 
 
-class Corrected(_FindingStep):
+class Corrected(FindingStep):
     """当场纠正 / 立即排除, recorded by the officers."""
 
 
-class Closed(_FindingStep):
+class Closed(FindingStep):
     """销号 of a finding corrected on the spot."""
 
 
-class Ordered(_FindingStep):
+class Ordered(FindingStep):
     """责令限期整改指令书: the deadline from the rule's rectification, or ``days`` set by the officer."""
 
     days: int | None = Field(default=None, ge=0, le=366, description="0 = 立即; default: the rule's")
     document_no: str | None = None
 
 
-class ExtensionRequested(_FindingStep):
+class ExtensionRequested(FindingStep):
     reason: str = Field(min_length=1)
 
 
-class Extended(_FindingStep):
+class Extended(FindingStep):
     until: dt.date
 
 
-class Claimed(_FindingStep):
+class Claimed(FindingStep):
     """The enterprise says it has rectified (复查申请 / 恢复生产申请), with evidence."""
 
     evidence: list[str] = Field(min_length=1, description="SHA-256 of evidence files recorded earlier")
 
 
-class Reinspected(_FindingStep):
+class Reinspected(FindingStep):
     """整改复查意见书: pass closes the finding; fail orders it again and opens a case at the
     逾期未改正 tier (``case_id``)."""
 
@@ -136,66 +136,66 @@ class Reinspected(_FindingStep):
     case_id: str | None = Field(default=None, pattern=ID, description="fail: the case opened at the overdue tier")
 
 
-class Suspended(_FindingStep):
+class Suspended(FindingStep):
     """现场处理措施决定书: 撤出作业人员, 暂时停产停业或者停止使用 (major hazards only)."""
 
     measures: list[str] = Field(min_length=1)
 
 
-class Refused(_FindingStep):
+class Refused(FindingStep):
     """拒不执行: the enterprise refuses the order or the suspension."""
 
     real_danger: bool = Field(default=False, description="有发生生产安全事故的现实危险")
 
 
-class Withdrawn(_FindingStep):
+class Withdrawn(FindingStep):
     by: Literal["review", "court", "authority"]
     decision_no: str = Field(min_length=1)
 
 
 # ----------------------------------------------------------------------------- case steps
-class _CaseStep(_Payload):
+class CaseStep(_Payload):
     case_id: str = Field(pattern=ID)
     date: dt.date
     note: str | None = None
 
 
-class CaseOpened(_CaseStep):
+class CaseOpened(CaseStep):
     """立案 for findings of one enterprise at the tier their sanction is at."""
 
     finding_ids: list[str] = Field(min_length=1)
     tier: Trigger
 
 
-class Investigated(_CaseStep):
+class Investigated(CaseStep):
     officers: list[Officer]
 
 
-class Notified(_CaseStep):
+class Notified(CaseStep):
     """行政处罚告知书 (and 听证告知 where it applies)."""
 
     hearing_offered: bool
 
 
-class HearingRequested(_CaseStep):
+class HearingRequested(CaseStep):
     pass
 
 
-class HearingScheduled(_CaseStep):
+class HearingScheduled(CaseStep):
     """听证通知书 served on ``date`` for a hearing on ``hearing_on``."""
 
     hearing_on: dt.date
 
 
-class HearingHeld(_CaseStep):
+class HearingHeld(CaseStep):
     pass
 
 
-class Reviewed(_CaseStep):
+class Reviewed(CaseStep):
     """法制审核."""
 
 
-class Discussed(_CaseStep):
+class Discussed(CaseStep):
     """集体讨论."""
 
 
@@ -204,38 +204,38 @@ class IndividualFine(_Payload):
     amount: int = Field(ge=0)
 
 
-class Decided(_CaseStep):
+class Decided(CaseStep):
     number: str = Field(min_length=1, description="行政处罚决定书 编号")
     fine: int = Field(ge=0, description="元, on the enterprise")
     individual_fines: list[IndividualFine] = Field(default_factory=list)
     on_the_spot: bool = Field(default=False, description="delivered when announced (当场交付)")
 
 
-class NotPenalised(_CaseStep):
+class NotPenalised(CaseStep):
     ground: str = Field(min_length=1, description="e.g. 行政处罚法 第三十三条: 轻微并及时改正")
 
 
-class Delivered(_CaseStep):
+class Delivered(CaseStep):
     pass
 
 
-class Paid(_CaseStep):
+class Paid(CaseStep):
     amount: int = Field(ge=0)
 
 
-class Demanded(_CaseStep):
+class Demanded(CaseStep):
     """催告书 served."""
 
 
-class EnforcementApplied(_CaseStep):
+class EnforcementApplied(CaseStep):
     """强制执行申请 to the people's court."""
 
 
-class DailyPenalty(_CaseStep):
+class DailyPenalty(CaseStep):
     """按日连续处罚 from the day after the order to correct (2021 第一百一十二条)."""
 
 
-class CaseClosed(_CaseStep):
+class CaseClosed(CaseStep):
     pass
 
 
@@ -303,6 +303,11 @@ CaseState = Literal["opened", "investigated", "notified", "hearing_requested", "
                     "closed"]
 
 
+def _latest(steps: list[tuple[dt.date | None, str]]) -> tuple[dt.date, str]:
+    """The latest dated step; of steps on the same day, the one listed last (the later in the procedure)."""
+    return max(((d, s) for d, s in reversed(steps) if d is not None), key=lambda x: x[0])
+
+
 class _State(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False)
 
@@ -348,6 +353,16 @@ class FindingRecord(_State):
         return next((c for c in self.issued.citations if c.role == "penalty" and c.preferred),
                     next((c for c in self.issued.citations if c.role == "penalty"), None))
 
+    @property
+    def last_step(self) -> tuple[dt.date, str]:
+        """The latest step recorded (its date and name): a new step may not be dated before it."""
+        steps = [(self.issued.date, "发现"), (self.ordered_on, "责令限期整改"),
+                 (self.extension_requested_on, "延期申请"), (self.claimed_on, "整改申请"),
+                 (self.suspended_on, "停产停业"), (self.refused_on, "拒不执行"),
+                 (self.closed_on, "销号"), (self.withdrawn_on, "撤销"),
+                 *((dt.date.fromisoformat(r["date"]), "复查") for r in self.reinspections)]
+        return _latest(steps)
+
 
 class CaseRecord(_State):
     case_id: str
@@ -367,6 +382,7 @@ class CaseRecord(_State):
     hearing_offered: bool = False
     hearing_requested_on: dt.date | None = None
     hearing_late: bool = False
+    hearing_notified_on: dt.date | None = None
     hearing_on: dt.date | None = None
     hearing_held_on: dt.date | None = None
     reviewed_on: dt.date | None = None
@@ -383,6 +399,18 @@ class CaseRecord(_State):
     daily_from: dt.date | None = None
     not_penalised_on: dt.date | None = None
     closed_on: dt.date | None = None
+
+    @property
+    def last_step(self) -> tuple[dt.date, str]:
+        """The latest step recorded (its date and name): a new step may not be dated before it. The
+        hearing's own day and the start of 按日连续处罚 are dates set by a step, not steps."""
+        steps = [(self.opened_on, "立案"), (self.investigated_on, "调查取证"), (self.notified_on, "告知"),
+                 (self.hearing_requested_on, "听证申请"), (self.hearing_notified_on, "听证通知"),
+                 (self.hearing_held_on, "听证"), (self.reviewed_on, "法制审核"),
+                 (self.discussed_on, "集体讨论"), (self.decided_on, "决定"), (self.delivered_on, "送达"),
+                 (self.paid_on, "缴纳罚款"), (self.demanded_on, "催告"), (self.enforcement_applied_on, "申请强制执行"),
+                 (self.not_penalised_on, "不予处罚"), (self.closed_on, "结案")]
+        return _latest(steps)
 
 
 class EnterpriseRecord(_State):

@@ -25,6 +25,7 @@ from ._model import (
     CaseClosed,
     CaseOpened,
     CaseRecord,
+    CaseStep,
     Claimed,
     Closed,
     Corrected,
@@ -41,6 +42,7 @@ from ._model import (
     ExtensionRequested,
     FindingIssued,
     FindingRecord,
+    FindingStep,
     HearingHeld,
     HearingRequested,
     HearingScheduled,
@@ -122,7 +124,36 @@ class Procedure:
         step = self._steps.get(kind)
         if step is None:
             raise DossierError(f"unknown dossier event kind {kind!r}")
+        self._in_order(world, enterprise_id, kind, payload)
         step(world, enterprise_id, payload, seq)
+
+    # Steps whose date before the step they follow is what the law forbids, not only a slip.
+    _ORDER_PROVISIONS: dict[str, tuple[str, ...]] = {
+        "case.decided": ("no-decision-without-notice",),
+        "case.hearing-scheduled": ("hearing-right", "hearing-notice-period"),
+    }
+
+    def _in_order(self, world: World, enterprise_id: str, kind: str, p: Any) -> None:
+        """A step of a finding or case is not dated before the latest step already recorded for it."""
+        record: FindingRecord | CaseRecord | None
+        if isinstance(p, FindingStep):
+            record = world.get(FindingRecord, p.finding_id)
+        elif isinstance(p, CaseStep) and kind != "case.opened":
+            record = world.get(CaseRecord, p.case_id)
+        else:
+            return
+        if record is None or record.enterprise_id != enterprise_id:
+            return  # the step itself says it is unknown
+        last, name = record.last_step
+        if p.date >= last:
+            return
+        what = f"finding {record.finding_id}" if isinstance(record, FindingRecord) else f"case {record.case_id}"
+        message = (f"{kind} of {what} is dated {p.date.isoformat()}, before its {name} on {last.isoformat()}: "
+                   "a step follows the steps before it")
+        provisions = self._ORDER_PROVISIONS.get(kind)
+        if provisions:
+            raise RefusedTransition(message, provision="; ".join(self.cite(APL, x, p.date) for x in provisions))
+        raise DossierError(message)
 
     @staticmethod
     def _finding_of(world: World, enterprise_id: str, finding_id: str) -> FindingRecord:
@@ -219,7 +250,6 @@ class Procedure:
     def _corrected(self, world: World, eid: str, p: Corrected, _seq: int) -> None:
         f = self._finding_of(world, eid, p.finding_id)
         self._require(f, {"found"}, "correction on the spot", self._measure(f, p.date))
-        self._not_before(f.issued.date, p.date, "the correction")
         f.state, f.closed_on = "corrected", None
         world.put(f)
         self._enterprise_touched(world, eid, p.date)
@@ -246,7 +276,6 @@ class Procedure:
         f = self._finding_of(world, eid, p.finding_id)
         order = self._order_basis(f)
         self._require(f, {"found"}, "an order to rectify", order)
-        self._not_before(f.issued.date, p.date, "the order")
         rule_days = f.issued.rectification.get("deadline")
         days = p.days if p.days is not None else (0 if rule_days == "immediate" else int(rule_days or 0))
         f.state, f.ordered_on, f.deadline_days = "ordered", p.date, days
@@ -298,7 +327,6 @@ class Procedure:
         f = self._finding_of(world, eid, p.finding_id)
         self._require(f, {"ordered", "claimed", "suspended", "refused"}, "a re-inspection",
                       self._reinspection_basis(f, p.date))
-        self._not_before(f.ordered_on or f.suspended_on, p.date, "the re-inspection")
         if len({o.certificate for o in p.officers}) < 2:
             raise RefusedTransition(f"re-inspection of {f.finding_id} by fewer than two certified officers",
                                     provision=self._two_officers(p.date))
@@ -462,7 +490,7 @@ class Procedure:
             raise RefusedTransition(f"case {c.case_id}: a hearing on {p.hearing_on.isoformat()} must be notified by "
                                     f"{latest.due.isoformat()}; notice served {p.date.isoformat()}",
                                     provision=latest.basis)
-        c.state, c.hearing_on = "hearing_scheduled", p.hearing_on
+        c.state, c.hearing_notified_on, c.hearing_on = "hearing_scheduled", p.date, p.hearing_on
         world.put(c)
 
     def _hearing_held(self, world: World, eid: str, p: HearingHeld, _seq: int) -> None:
@@ -542,7 +570,6 @@ class Procedure:
     def _delivered(self, world: World, eid: str, p: Delivered, _seq: int) -> None:
         c = self._case_of(world, eid, p.case_id)
         self._require(c, {"decided"}, "delivery (送达)", self.cite(APL, "delivery", p.date))
-        self._not_before(c.decided_on, p.date, "the delivery")
         c.state, c.delivered_on = "delivered", p.date
         world.put(c)
 
