@@ -5,19 +5,24 @@ holiday, warnings, migrations upgrade a database of the previous revision."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from safety_rules import EventStore, Migrations, Rulebook
-from safety_rules.dossier._model import FindingRecord
-from safety_rules.dossier._store import MIGRATIONS, Dossier
+from safety_rules.dossier._model import CaseRecord, EnterpriseRecord, FindingRecord
+from safety_rules.dossier._store import MIGRATIONS, Dossier, due_items
 from safety_rules.dossier._warnings import warnings
 from safety_rules.shared._errors import RefusedTransition
 
-from ..conftest import tamper
+from ..conftest import EXAMPLES, RULES, tamper
 from .conftest import OFFICER_DUMP, finding_id, inspection
 
 ZONE20, SIGNS = "dust.zone20-electrics", "dust.warning-signs"
@@ -119,3 +124,130 @@ def test_a_database_of_the_previous_revision_is_upgraded(url: str, tmp_path: Pat
         indexes = {i["name"] for i in sa.inspect(conn).get_indexes("dossier_due")}
     assert "ix_dossier_due_county_due_on" in indexes
     upgraded.store.dispose()
+
+
+# ----------------------------------------------------------------------------- writers in other processes
+WRITER = """
+import dataclasses, datetime as dt, json, sys
+from safety_rules.dossier._model import Officer
+from safety_rules.dossier._replay import freeze
+from safety_rules.dossier._store import Dossier
+from safety_rules.shared._errors import RefusedTransition
+
+url, rules, example, mode, name = sys.argv[1:6]
+dossier = Dossier(url, rules=rules)
+base = dossier.book.load_enterprise(example)
+officers = [Officer(name=name + "甲", certificate=name + "-1"), Officer(name=name + "乙", certificate=name + "-2")]
+
+
+def inspected(enterprise_id, inspection_id, day):
+    enterprise = dataclasses.replace(base, id=enterprise_id)
+    events = freeze(dossier.book, enterprise, inspection_id=inspection_id, team=name, officers=officers, date=day)
+    return [(enterprise_id, kind, payload) for kind, payload in events]
+
+
+def say(**what):
+    print(json.dumps(what), flush=True)
+
+
+if mode == "kill":  # batches of three inspections of new enterprises, each batch one append, until killed
+    batches = [[e for j in range(3) for e in inspected(f"K-{3 * n + j}", f"K{3 * n + j}", dt.date(2024, 9, 20))]
+               for n in range(400)]
+    for n, batch in enumerate(batches):
+        dossier.record(batch)
+        say(batch=n)
+else:  # an officer on the shared enterprise: one inspection, a contested order, then each finding step alone
+    day = dt.date(2024, 9, 21 + int(name[1:]))
+    say(ready=name)
+    sys.stdin.readline()  # all officers start together
+    written = dossier.record(inspected(base.id, name, day))
+    say(seqs=[e.seq for e in written])
+    try:
+        written = dossier.record([(base.id, "finding.ordered", {"finding_id": sys.argv[6], "date": "2024-09-30",
+                                                                 "days": 3 + int(name[1:])})])
+        say(contested=name, seqs=[e.seq for e in written])
+    except RefusedTransition as exc:
+        say(refused=str(exc))
+    mine = [p["finding_id"] for _e, kind, p in inspected(base.id, name, day) if kind == "finding"]
+    for fid in mine:
+        for kind in ("finding.corrected", "finding.closed"):
+            written = dossier.record([(base.id, kind, {"finding_id": fid, "date": "2024-10-08"})])
+            say(seqs=[e.seq for e in written])
+"""
+EXAMPLE = EXAMPLES / "enterprises" / "linyi-wood-products.yaml"
+
+
+def _writer(url: str, mode: str, name: str, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", WRITER, url, str(RULES), str(EXAMPLE), mode, name, *extra],
+                            text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _read_tables_equal_the_fold(dossier: Dossier) -> None:
+    world = dossier.fold()
+    for kind, stored in ((FindingRecord, dossier.findings()), (CaseRecord, dossier.cases()),
+                         (EnterpriseRecord, dossier.enterprises())):
+        assert sorted(r.model_dump_json() for r in world.all(kind)) == sorted(r.model_dump_json() for r in stored)
+    expected = sorted(i.item_id for r in [*world.all(FindingRecord), *world.all(CaseRecord)]
+                      for i in due_items(dossier.procedure, r))
+    assert sorted(i.item_id for i in dossier.due(dt.date(2100, 1, 1))) == expected
+
+
+def test_a_writer_killed_mid_append_loses_nothing_committed_and_half_writes_nothing(url: str, book: Rulebook) -> None:
+    Dossier(url, book=book).store.dispose()  # made before the writer starts
+    w = _writer(url, "kill", "K")
+    assert w.stdout is not None
+    reported = -1
+    while reported < 15:  # let it commit a while, then kill it in the middle of the next append
+        line = w.stdout.readline()
+        assert line, w.stderr.read() if w.stderr else "the writer died"
+        reported = json.loads(line)["batch"]
+    w.send_signal(signal.SIGKILL)
+    w.wait(timeout=30)
+    dossier = Dossier(url, book=book)
+    per_inspection = len([k for _e, k, _p in inspection(book) if k == "finding"]) + 1
+    events = list(dossier.events())
+    inspections = sorted(int(e.payload["inspection_id"][1:]) for e in events if e.kind == "inspection")
+    assert len(inspections) % 3 == 0 and inspections == list(range(len(inspections)))  # whole batches, in order
+    assert len(inspections) // 3 > reported  # every batch reported committed is there
+    assert len(events) == per_inspection * len(inspections)  # each inspection with all its findings
+    assert dossier.verify().ok
+    _read_tables_equal_the_fold(dossier)
+    dossier.record(inspection(book, inspection_id="after"))  # the store takes appends again
+    assert dossier.verify().ok
+    dossier.store.dispose()
+
+
+def test_concurrent_officers_on_the_same_enterprise(url: str, book: Rulebook) -> None:
+    dossier = Dossier(url, book=book)
+    first = inspection(book)
+    dossier.record(first)
+    contested = finding_id(first, SIGNS)
+    writers = [_writer(url, "officer", f"P{i}", contested) for i in range(3)]
+    for w in writers:
+        assert w.stdout is not None and "ready" in w.stdout.readline(), w.stderr.read() if w.stderr else ""
+    for w in writers:
+        assert w.stdin is not None
+        w.stdin.write("go\n")
+        w.stdin.flush()
+    said: list[dict[str, Any]] = []
+    for w in writers:
+        out, err = w.communicate(timeout=600)
+        assert w.returncode == 0, err
+        said += [json.loads(line) for line in out.splitlines()]
+    winners = [s for s in said if "contested" in s]
+    assert len(winners) == 1 and len([s for s in said if "refused" in s]) == 2  # one order, the others refused
+    assert all("is ordered: an order to rectify is allowed only when it is found" in s["refused"]
+               for s in said if "refused" in s)
+    events = {e.seq: e for e in dossier.events()}
+    reported = sorted(seq for s in said for seq in s.get("seqs", []))
+    assert reported == sorted(set(reported)) and set(reported) | set(range(1, len(first) + 1)) == set(events)
+    assert dossier.verify().ok
+    order = dossier.finding(contested)
+    assert order is not None and order.state == "ordered"
+    assert order.deadline == dt.date(2024, 9, 30) + dt.timedelta(days=3 + int(winners[0]["contested"][1:]))
+    mine = [f for f in dossier.findings() if f.inspection_id.startswith("P")]
+    assert len(mine) == 3 * (len(first) - 1) and all(f.state == "closed" for f in mine)
+    enterprise = dossier.enterprises()[0]
+    assert sorted(enterprise.findings) == sorted(f.finding_id for f in dossier.findings())
+    _read_tables_equal_the_fold(dossier)  # repeat_of and states as the chain orders them
+    dossier.store.dispose()
