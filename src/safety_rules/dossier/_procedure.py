@@ -73,8 +73,6 @@ class World(Protocol):
 
     def put(self, record: BaseModel) -> None: ...
 
-    def findings_of(self, enterprise_id: str, rule_id: str) -> list[FindingRecord]: ...
-
 
 def record_key(record: BaseModel) -> tuple[type[BaseModel], str]:
     if isinstance(record, FindingRecord):
@@ -220,7 +218,8 @@ class Procedure:
             raise NotFoundError(f"finding {p.finding_id}: no inspection {p.inspection_id!r} of {enterprise_id}")
         if world.get(FindingRecord, p.finding_id) is not None:
             raise DossierError(f"finding {p.finding_id} is already recorded")
-        earlier = [f for f in world.findings_of(enterprise_id, p.rule_id) if f.finding_id != p.finding_id]
+        e: EnterpriseRecord = world.get(EnterpriseRecord, enterprise_id)
+        earlier = [f for f in (world.get(FindingRecord, x) for x in e.findings) if f.issued.rule_id == p.rule_id]
         i = inspection.inspection
         finding = FindingRecord(
             finding_id=p.finding_id, enterprise_id=enterprise_id, inspection_id=p.inspection_id,
@@ -229,7 +228,6 @@ class Procedure:
         world.put(finding)
         inspection.findings.append(p.finding_id)
         world.put(inspection)
-        e: EnterpriseRecord = world.get(EnterpriseRecord, enterprise_id)
         e.findings.append(p.finding_id)
         world.put(e)
         self._enterprise_touched(world, enterprise_id, p.date)

@@ -23,10 +23,10 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
-    and_,
     bindparam,
     delete,
     select,
@@ -162,27 +162,31 @@ class MemoryWorld:
 
     def __init__(self) -> None:
         self.records: dict[type[BaseModel], dict[str, Any]] = {k: {} for k in _TABLE}
-        self._by_rule: dict[tuple[str, str], list[str]] = {}
 
     def get(self, kind: type[BaseModel], key: str) -> Any:
         return self.records[kind].get(key)
 
     def put(self, record: BaseModel) -> None:
         kind, key = record_key(record)
-        if kind is FindingRecord and key not in self.records[kind]:
-            assert isinstance(record, FindingRecord)
-            self._by_rule.setdefault((record.enterprise_id, record.issued.rule_id), []).append(key)
         self.records[kind][key] = record
-
-    def findings_of(self, enterprise_id: str, rule_id: str) -> list[FindingRecord]:
-        return [self.records[FindingRecord][k] for k in self._by_rule.get((enterprise_id, rule_id), [])]
 
     def all(self, kind: type[BaseModel]) -> list[Any]:
         return list(self.records[kind].values())
 
 
+def _by_keys(table: Table) -> Select[Any]:
+    pk = table.primary_key.columns.values()[0]
+    return select(pk, table.c.doc).where(pk.in_(bindparam("keys", expanding=True)))
+
+
+# Built once: building a statement costs more than running it on an indexed key.
+_SELECT_BY_KEYS = {kind: _by_keys(table) for kind, table in _TABLE.items()}
+_CHUNK = 500
+
+
 class SqlWorld:
-    """States in the read tables, loaded on demand inside the append's transaction and written back once."""
+    """States in the read tables, inside the append's transaction: what a batch touches is loaded in a few
+    queries (:meth:`preload`), anything else on demand, and every change written back once (:meth:`flush`)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -190,30 +194,42 @@ class SqlWorld:
         self.stored: set[tuple[type[BaseModel], str]] = set()
         self.dirty: dict[tuple[type[BaseModel], str], BaseModel] = {}
 
+    def _load(self, kind: type[BaseModel], keys: Iterable[str]) -> None:
+        missing = sorted({k for k in keys if (kind, k) not in self.cache})
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start:start + _CHUNK]
+            for key in chunk:
+                self.cache[(kind, key)] = None
+            for row in self.conn.execute(_SELECT_BY_KEYS[kind], {"keys": chunk}):
+                self.cache[(kind, row[0])] = kind.model_validate_json(row.doc)
+                self.stored.add((kind, row[0]))
+
+    def preload(self, events: Sequence[tuple[str, str, BaseModel]]) -> None:
+        """Load every record the (enterprise id, kind, payload) events will read: their enterprises with all
+        their findings and cases (a state change looks at every one of them), inspections and evidence."""
+        enterprises = {e for e, _k, _p in events}
+        self._load(EnterpriseRecord, enterprises)
+        loaded = [self.cache[(EnterpriseRecord, e)] for e in enterprises]
+        self._load(FindingRecord, (f for r in loaded if r is not None for f in r.findings))
+        self._load(CaseRecord, (c for r in loaded if r is not None for c in r.cases))
+        payloads = [p for _e, _k, p in events]
+        # and what the events name: new ids are looked up too (to refuse recording one twice)
+        self._load(FindingRecord, (x for p in payloads for x in [getattr(p, "finding_id", None),
+                                                                 *getattr(p, "finding_ids", ())] if x))
+        self._load(CaseRecord, (x for p in payloads if (x := getattr(p, "case_id", None))))
+        self._load(InspectionRecord, (x for p in payloads if (x := getattr(p, "inspection_id", None))))
+        self._load(EvidenceRecord, (x for p in payloads for x in [getattr(p, "sha256", None),
+                                                                  *getattr(p, "evidence", ())] if x))
+
     def get(self, kind: type[BaseModel], key: str) -> Any:
-        k = (kind, key)
-        if k not in self.cache:
-            table = _TABLE[kind]
-            pk = table.primary_key.columns.values()[0]
-            doc = self.conn.execute(select(table.c.doc).where(pk == key)).scalar()
-            self.cache[k] = kind.model_validate_json(doc) if doc is not None else None
-            if doc is not None:
-                self.stored.add(k)
-        return self.cache[k]
+        if (kind, key) not in self.cache:
+            self._load(kind, [key])
+        return self.cache[(kind, key)]
 
     def put(self, record: BaseModel) -> None:
         k = record_key(record)
         self.cache[k] = record
         self.dirty[k] = record
-
-    def findings_of(self, enterprise_id: str, rule_id: str) -> list[FindingRecord]:
-        t = findings_table.c
-        ids = set(self.conn.execute(select(t.finding_id).where(and_(t.enterprise_id == enterprise_id,
-                                                                     t.rule_id == rule_id))).scalars())
-        ids |= {key for (kind, key), r in self.dirty.items()
-                if kind is FindingRecord and r.enterprise_id == enterprise_id  # type: ignore[attr-defined]
-                and r.issued.rule_id == rule_id}  # type: ignore[attr-defined]
-        return [self.get(FindingRecord, i) for i in sorted(ids)]
 
     def flush(self, procedure: Procedure) -> None:
         for kind, table in _TABLE.items():
@@ -232,8 +248,8 @@ class SqlWorld:
         touched = [r for r in self.dirty.values() if isinstance(r, FindingRecord | CaseRecord)]
         if touched:
             ids = [r.finding_id if isinstance(r, FindingRecord) else r.case_id for r in touched]
-            for start in range(0, len(ids), 500):
-                self.conn.execute(delete(due_table).where(due_table.c.subject_id.in_(ids[start:start + 500])))
+            for start in range(0, len(ids), _CHUNK):
+                self.conn.execute(delete(due_table).where(due_table.c.subject_id.in_(ids[start:start + _CHUNK])))
             items = [i.as_row() for r in touched for i in due_items(procedure, r)]
             if items:
                 self.conn.execute(due_table.insert(), items)
@@ -257,20 +273,30 @@ def enterprise_of(stream: str) -> str | None:
     return stream[len(STREAM_PREFIX):] if stream.startswith(STREAM_PREFIX) else None
 
 
-def projector(procedure: Procedure, where: Sequence[Where] | None = None) -> Projection:
-    """Apply each dossier event of a batch to the read tables; any refusal refuses the whole batch."""
+def projector(procedure: Procedure, where: Sequence[Where] | None = None,
+              parsed: Sequence[BaseModel] | None = None) -> Projection:
+    """Apply each dossier event of a batch to the read tables; any refusal refuses the whole batch.
+
+    ``parsed``: the payloads of exactly these events as already validated by the writer (each event's
+    payload is its dump), so they are not parsed twice.
+    """
 
     def project(conn: Connection, events: Sequence[Event]) -> None:
-        world = SqlWorld(conn)
+        mine: list[tuple[int, Event, str, BaseModel]] = []
         for i, e in enumerate(events):
             enterprise = enterprise_of(e.stream)
             if enterprise is None:
                 continue
             try:
-                procedure.apply(world, enterprise, e.kind, parse(e.kind, e.payload), e.seq)
+                mine.append((i, e, enterprise, parsed[i] if parsed is not None else parse(e.kind, e.payload)))
             except ValidationError as exc:
                 raise SchemaError(f"event {i + 1} ({e.kind}): {exc.errors()[0]['msg']} at "
                                   f"{'.'.join(map(str, exc.errors()[0]['loc']))}") from None
+        world = SqlWorld(conn)
+        world.preload([(enterprise, e.kind, payload) for _i, e, enterprise, payload in mine])
+        for i, e, enterprise, payload in mine:
+            try:
+                procedure.apply(world, enterprise, e.kind, payload, e.seq)
             except SafetyRulesError as exc:
                 path, line = where[i] if where else (None, None)
                 raise exc.located(path=path, line=line) from None
@@ -313,7 +339,7 @@ class Dossier:
     def record(self, items: Sequence[tuple[str, str, Mapping[str, Any]]], *,
                where: Sequence[Where] | None = None) -> list[Event]:
         """Append (enterprise id, kind, payload) events in one transaction: all of them, or none."""
-        new = []
+        new, models = [], []
         for i, (enterprise, kind, payload) in enumerate(items):
             try:
                 model = parse(kind, payload)
@@ -323,7 +349,8 @@ class Dossier:
                 raise SchemaError(f"{kind}: {'.'.join(map(str, err['loc']))}: {err['msg']}", path=path,
                                   line=line) from None
             new.append(NewEvent(f"{STREAM_PREFIX}{enterprise}", kind, model.model_dump(mode="json")))
-        return self.store.append(new, project=projector(self.procedure, where))
+            models.append(model)
+        return self.store.append(new, project=projector(self.procedure, where, models))
 
     def rebuild(self) -> None:
         """Remake every read table from the events (they are derived state)."""
