@@ -45,8 +45,9 @@ CAMPAIGNS = [("2024-06", dt.date(2024, 6, 11), 5, 30), ("2024-09", dt.date(2024,
 
 
 class Campaign:
-    def __init__(self, book: Rulebook, rng: random.Random) -> None:
-        self.book, self.rng = book, rng
+    def __init__(self, book: Rulebook, rng: random.Random, violations: float = 0.75) -> None:
+        """``violations``: the chance that an inspector finds each applicable rule violated."""
+        self.book, self.rng, self.violations = book, rng, violations
         self.deadlines = DeadlineTable(book.law)
         self.events: list[tuple[dt.date, int, str, str, dict[str, Any]]] = []
         self.evidence: dict[str, bytes] = {}
@@ -68,7 +69,10 @@ class Campaign:
             day = start + dt.timedelta(days=self.rng.randrange(days))
             self.inspect(campaign, team, example, n, day)
 
-    def inspect(self, campaign: str, team: str, example: str, n: int, day: dt.date) -> None:
+    def inspect(self, campaign: str, team: str, example: str, n: int, day: dt.date, *, eid: str | None = None,
+                visit: int = 1) -> None:
+        """Inspect a variant of ``example`` as enterprise ``eid`` (default: numbered in the campaign), its
+        ``visit``-th inspection, and move each finding through the loop."""
         base = self.book.load_enterprise(ROOT / "examples" / "enterprises" / f"{example}.yaml")
         facts = {k: (not v if isinstance(v, bool) and self.rng.random() < 0.2 else v) for k, v in base.facts.items()}
         for rule_id in self.book.rule_ids:  # what an inspector finds: some rules' violating examples
@@ -77,13 +81,13 @@ class Campaign:
             if version is None or industry not in self.book.expand_industries(base.industries):
                 continue
             bad = [e for e in version.spec.examples if e.expect == "violated"]
-            if bad and self.rng.random() < 0.75:
+            if bad and self.rng.random() < self.violations:
                 facts.update(self.rng.choice(bad).facts)
-        eid = f"LY-{campaign.replace('-', '')}-{n + 1:03d}"
+        eid = eid or f"LY-{campaign.replace('-', '')}-{n + 1:03d}"
         county = self.rng.choice(COUNTIES)
         enterprise = self.book.enterprise(eid, facts, name=f"{county}{base.name}（样例{n + 1}）", county=county,
                                           region=base.region, industries=base.industries)
-        inspection_id = f"{eid}-I1"
+        inspection_id = f"{eid}-I{visit}"
         for kind, payload in freeze(self.book, enterprise, inspection_id=inspection_id, team=team, campaign=campaign,
                                     officers=self.officers(team), date=day):
             self.add(day, eid, kind, payload)

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from safety_rules import Rulebook
-from safety_rules.dossier._model import CaseRecord, EnterpriseRecord, FindingRecord
+from safety_rules.dossier._model import OPEN_FINDING, CaseRecord, EnterpriseRecord, FindingRecord
+from safety_rules.dossier._store import load_event_file
 from safety_rules.shared._errors import DossierError, NotFoundError, RefusedTransition
 
+from ..conftest import EXAMPLES
 from .conftest import INSPECTED, OFFICER_DUMP, WOOD, Memory, finding_id, inspection
 
 SIGNS = "dust.warning-signs"  # a violation: 2021 第九十九条, first-instance fine, overdue tier
@@ -315,3 +317,20 @@ def test_enterprise_is_closed_only_when_everything_is_and_reopens(book: Rulebook
     assert enterprise.state == "open" and enterprise.reopened == 1
     repeat = memory.world.get(FindingRecord, "I2-01")
     assert repeat.repeat_of == "I1-01"
+
+
+def test_every_enterprise_of_the_sample_lists_exactly_what_is_open(memory: Memory) -> None:
+    """The enterprise keeps its open findings and cases as steps happen; over every transition of the sample
+    campaigns they are exactly the records that are open, and the dossier is 销号 exactly when none is."""
+    items, _where = load_event_file(EXAMPLES / "dossier" / "campaigns.jsonl")
+    memory.all(items)
+    findings, cases = memory.world.records[FindingRecord], memory.world.records[CaseRecord]
+    enterprises = memory.world.all(EnterpriseRecord)
+    assert len(enterprises) == 80 and any(e.state == "closed" for e in enterprises)
+    for e in enterprises:
+        assert sorted(e.open_findings) == sorted(f for f in e.findings if findings[f].state in OPEN_FINDING)
+        assert sorted(e.open_cases) == sorted(c for c in e.cases if cases[c].state != "closed")
+        assert (e.state == "closed") == (not e.open_findings and not e.open_cases)
+        for rule, (fid, day) in e.latest_by_rule.items():
+            mine = [findings[f] for f in e.findings if findings[f].issued.rule_id == rule]
+            assert day == max(f.issued.date for f in mine) and findings[fid].issued.date == day

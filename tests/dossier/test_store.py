@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from safety_rules import EventStore, Migrations, Rulebook
 from safety_rules.dossier._model import CaseRecord, EnterpriseRecord, FindingRecord
 from safety_rules.dossier._procedure import record_key
-from safety_rules.dossier._store import MIGRATIONS, Dossier, due_items
+from safety_rules.dossier._store import MIGRATIONS, Dossier, due_items, findings_table
 from safety_rules.dossier._warnings import warnings
 from safety_rules.shared._errors import RefusedTransition
 
@@ -118,24 +118,49 @@ def test_verify_names_the_first_altered_event(dossier: Dossier, book: Rulebook, 
     assert not result.ok and result.first_bad_seq == 1 and result.stream == "dossier/LY-DUST-007"
 
 
-def test_a_database_of_the_previous_revision_is_upgraded(url: str, tmp_path: Path, book: Rulebook) -> None:
-    previous = tmp_path / "previous"
-    previous.mkdir()
-    shutil.copy(MIGRATIONS.location / "dossier_0001.py", previous)
-    old = EventStore(url, migrations=[Migrations("dossier", previous)])
+REFERRAL = "《中华人民共和国刑法》 第一百三十四条之一（二）"
+OLD_FINDING = {"referral": REFERRAL, "refused_on": "2024-03-01", "measures": ["责令停产停业整顿"],
+               "issued": {"title": "粉尘爆炸危险场所电气设备不防爆", "citations": [
+                   {"role": "duty", "text": "第四十一条"},
+                   {"role": "penalty", "text": "第一百零二条", "preferred": True}]}}
+
+
+@pytest.mark.parametrize("previous", ["dossier_0001", "dossier_0002"])
+def test_a_database_of_an_earlier_revision_is_upgraded(url: str, tmp_path: Path, book: Rulebook,
+                                                       previous: str) -> None:
+    """Each earlier revision's database, with a refused finding and a decided case in it, is brought to the
+    head: the columns added since are filled in from the records' documents, and warnings read them."""
+    location = tmp_path / "previous"
+    location.mkdir()
+    for revision in sorted(MIGRATIONS.location.glob("dossier_*.py")):
+        if revision.stem <= previous:
+            shutil.copy(revision, location)
+    old = EventStore(url, migrations=[Migrations("dossier", location)])
+    referral = ", referral" if previous >= "dossier_0002" else ""
     with old.engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO dossier_findings (finding_id, enterprise_id, rule_id, severity, state, "
-                             "found_on, doc) VALUES ('F1', 'E1', 'r', 'major_hazard', 'refused', :d, :doc)"),
-                     {"d": dt.date(2024, 1, 2), "doc": '{"referral": "《刑法》 第一百三十四条之一（二）"}'})
+        conn.execute(sa.text(f"INSERT INTO dossier_findings (finding_id, enterprise_id, rule_id, severity, state, "
+                             f"found_on, doc{referral}) VALUES ('F1', 'E1', 'r', 'major_hazard', 'refused', :d, :doc"
+                             f"{', :referral' if referral else ''})"),
+                     {"d": dt.date(2024, 1, 2), "doc": json.dumps(OLD_FINDING, ensure_ascii=False),
+                      "referral": REFERRAL})
+        conn.execute(sa.text("INSERT INTO dossier_cases (case_id, enterprise_id, state, decided_on, doc) VALUES "
+                             "('K1', 'E1', 'decided', :d, :doc)"),
+                     {"d": dt.date(2024, 3, 5), "doc": json.dumps({"edition": "2021", "fine": 30000})})
     old.dispose()
     upgraded = Dossier(url, book=book)
     with upgraded.store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version_dossier")).scalar() == "dossier_0002"
-        referral = conn.execute(sa.text("SELECT referral FROM dossier_findings")).scalar()
-    assert referral == "《刑法》 第一百三十四条之一（二）"
-    with upgraded.store.engine.connect() as conn:
-        indexes = {i["name"] for i in sa.inspect(conn).get_indexes("dossier_due")}
-    assert "ix_dossier_due_county_due_on" in indexes
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version_dossier")).scalar() == "dossier_0003"
+        t = findings_table.c
+        finding = conn.execute(sa.select(t.referral, t.title, t.penalty, t.refused_on, t.measures)).one()
+        assert tuple(finding) == (REFERRAL, "粉尘爆炸危险场所电气设备不防爆", "第一百零二条", dt.date(2024, 3, 1),
+                                        '["责令停产停业整顿"]')
+        assert tuple(conn.execute(sa.text("SELECT edition, fine FROM dossier_cases")).one()) == ("2021", 30000)
+        inspector = sa.inspect(conn)
+        assert "ix_dossier_due_county_due_on" in {i["name"] for i in inspector.get_indexes("dossier_due")}
+        indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes("dossier_findings")}
+    assert "ix_dossier_findings_repeat" not in indexes and indexes["ix_dossier_findings_repeat_found"] == ["found_on"]
+    refused = [w for w in warnings(upgraded, dt.date(2024, 6, 1)) if w.kind == "refused"]
+    assert len(refused) == 1 and REFERRAL in refused[0].message and "第一百一十三条" in refused[0].provision
     upgraded.store.dispose()
 
 

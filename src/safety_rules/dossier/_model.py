@@ -421,6 +421,10 @@ class EnterpriseRecord(_State):
     state: Literal["open", "closed"] = "open"
     findings: list[str] = Field(default_factory=list)
     cases: list[str] = Field(default_factory=list)
+    open_findings: list[str] = Field(default_factory=list, description="neither closed nor withdrawn")
+    open_cases: list[str] = Field(default_factory=list, description="not 结案")
+    latest_by_rule: dict[str, tuple[str, dt.date]] = Field(
+        default_factory=dict, description="rule id → its finding issued last here (what a new one repeats)")
     closed_on: dt.date | None = None
     reopened: int = 0
 

@@ -179,13 +179,21 @@ class Procedure:
             raise DossierError(f"{what} on {day.isoformat()} is dated before the step it follows "
                                f"({record_date.isoformat()})")
 
-    def _enterprise_touched(self, world: World, enterprise_id: str, day: dt.date) -> None:
-        """销号 when every finding is closed or withdrawn and every case 结案; reopened by anything open."""
+    def _enterprise_touched(self, world: World, enterprise_id: str, day: dt.date,
+                            record: FindingRecord | CaseRecord) -> None:
+        """Keep the enterprise's lists of what is open up to date with ``record``'s new state: 销号 when every
+        finding is closed or withdrawn and every case 结案; reopened by anything open."""
         e: EnterpriseRecord = world.get(EnterpriseRecord, enterprise_id)
-        findings = [world.get(FindingRecord, f) for f in e.findings]
-        cases = [world.get(CaseRecord, c) for c in e.cases]
-        done = all(f.state in ("closed", "withdrawn") for f in findings) and all(c.state == "closed" for c in cases)
-        if done and e.state == "open" and findings:
+        if isinstance(record, FindingRecord):
+            opened, key, is_open = e.open_findings, record.finding_id, record.state in OPEN_FINDING
+        else:
+            opened, key, is_open = e.open_cases, record.case_id, record.state != "closed"
+        if is_open and key not in opened:
+            opened.append(key)
+        elif not is_open and key in opened:
+            opened.remove(key)
+        done = not e.open_findings and not e.open_cases
+        if done and e.state == "open" and e.findings:
             e.state, e.closed_on = "closed", day
         elif not done and e.state == "closed":
             e.state, e.closed_on, e.reopened = "open", None, e.reopened + 1
@@ -219,18 +227,20 @@ class Procedure:
         if world.get(FindingRecord, p.finding_id) is not None:
             raise DossierError(f"finding {p.finding_id} is already recorded")
         e: EnterpriseRecord = world.get(EnterpriseRecord, enterprise_id)
-        earlier = [f for f in (world.get(FindingRecord, x) for x in e.findings) if f.issued.rule_id == p.rule_id]
+        latest = e.latest_by_rule.get(p.rule_id)
+        if latest is None or p.date > latest[1]:
+            e.latest_by_rule[p.rule_id] = (p.finding_id, p.date)
         i = inspection.inspection
         finding = FindingRecord(
             finding_id=p.finding_id, enterprise_id=enterprise_id, inspection_id=p.inspection_id,
             campaign=i.campaign, team=i.team, county=i.county or i.enterprise.county, officer=i.officers[0].name,
-            issued=p, repeat_of=max(earlier, key=lambda f: f.issued.date).finding_id if earlier else None)
+            issued=p, repeat_of=latest[0] if latest else None)
         world.put(finding)
         inspection.findings.append(p.finding_id)
         world.put(inspection)
         e.findings.append(p.finding_id)
         world.put(e)
-        self._enterprise_touched(world, enterprise_id, p.date)
+        self._enterprise_touched(world, enterprise_id, p.date, finding)
 
     def _evidence(self, world: World, enterprise_id: str, p: EvidenceAdded, seq: int) -> None:
         if world.get(EvidenceRecord, p.sha256) is not None:
@@ -250,7 +260,6 @@ class Procedure:
         self._require(f, {"found"}, "correction on the spot", self._measure(f, p.date))
         f.state, f.closed_on = "corrected", None
         world.put(f)
-        self._enterprise_touched(world, eid, p.date)
 
     def _closed(self, world: World, eid: str, p: Closed, _seq: int) -> None:
         f = self._finding_of(world, eid, p.finding_id)
@@ -261,7 +270,7 @@ class Procedure:
                 provision=self._reinspection_basis(f, p.date))
         f.state, f.closed_on = "closed", p.date
         world.put(f)
-        self._enterprise_touched(world, eid, p.date)
+        self._enterprise_touched(world, eid, p.date, f)
 
     def _reinspection_basis(self, f: FindingRecord, day: dt.date) -> str:
         spec, datum, text, checked = self.deadlines.period_on("reinspection", day)
@@ -338,7 +347,7 @@ class Procedure:
             f.resumption_approved = f.state == "suspended"
             f.state, f.closed_on = "closed", p.date
             world.put(f)
-            self._enterprise_touched(world, eid, p.date)
+            self._enterprise_touched(world, eid, p.date, f)
             return
         # fail, or the deadline passed unrectified: ordered again, and the tier moves up
         overdue = self._tier(f, "overdue") or self._tier(f, "refused")
@@ -364,7 +373,6 @@ class Procedure:
                                         "open a case at", provision=self._penalty_text(f))
             self._case_opened(world, eid, CaseOpened(case_id=p.case_id, date=p.date, finding_ids=[f.finding_id],
                                                      tier=overdue.trigger), seq)
-        self._enterprise_touched(world, eid, p.date)
 
     def _suspended(self, world: World, eid: str, p: Suspended, _seq: int) -> None:
         f = self._finding_of(world, eid, p.finding_id)
@@ -403,7 +411,7 @@ class Procedure:
             raise DossierError(f"finding {f.finding_id} is already withdrawn")
         f.state, f.withdrawn_on = "withdrawn", p.date
         world.put(f)
-        self._enterprise_touched(world, eid, p.date)
+        self._enterprise_touched(world, eid, p.date, f)
 
     # ------------------------------------------------------------------ sanction tiers
     @staticmethod
@@ -448,7 +456,7 @@ class Procedure:
         e: EnterpriseRecord = world.get(EnterpriseRecord, eid)
         e.cases.append(p.case_id)
         world.put(e)
-        self._enterprise_touched(world, eid, p.date)
+        self._enterprise_touched(world, eid, p.date, case)
 
     def _investigated(self, world: World, eid: str, p: Investigated, _seq: int) -> None:
         c = self._case_of(world, eid, p.case_id)
@@ -675,7 +683,7 @@ class Procedure:
                       self.cite(APL, "payment-period", p.date))
         c.state, c.closed_on = "closed", p.date
         world.put(c)
-        self._enterprise_touched(world, eid, p.date)
+        self._enterprise_touched(world, eid, p.date, c)
 
 
 def open_findings(findings: list[FindingRecord]) -> list[FindingRecord]:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -83,11 +86,17 @@ findings_table = Table(
     Column("deadline", Date, nullable=True),
     Column("repeat_of", String(64), nullable=True),
     Column("referral", String(200), nullable=True),  # revision dossier_0002
+    # revision dossier_0003: what warnings print, so that they parse no document
+    Column("title", String(200), nullable=True),
+    Column("penalty", Text, nullable=True),
+    Column("refused_on", Date, nullable=True),
+    Column("measures", Text, nullable=True),  # JSON list
     Column("doc", Text, nullable=False),
     Index("ix_dossier_findings_enterprise_rule", "enterprise_id", "rule_id"),
     Index("ix_dossier_findings_severity_state_deadline", "severity", "state", "deadline"),
     Index("ix_dossier_findings_state", "state"),
-    Index("ix_dossier_findings_repeat", "repeat_of", "found_on"),
+    Index("ix_dossier_findings_repeat_found", "found_on", sqlite_where=text("repeat_of IS NOT NULL"),
+          postgresql_where=text("repeat_of IS NOT NULL")),
 )
 cases_table = Table(
     "dossier_cases", metadata,
@@ -96,8 +105,11 @@ cases_table = Table(
     Column("campaign", String(64), nullable=True),
     Column("state", String(20), nullable=False),
     Column("decided_on", Date, nullable=True),
+    Column("edition", String(10), nullable=True),  # revision dossier_0003
+    Column("fine", BigInteger, nullable=True),  # revision dossier_0003
     Column("doc", Text, nullable=False),
-    Index("ix_dossier_cases_decided", "decided_on", "enterprise_id"),
+    # covers the 提请关闭 count (cases decided in a window, per enterprise, with a fine, by edition)
+    Index("ix_dossier_cases_decided", "decided_on", "enterprise_id", "edition", "fine"),
 )
 due_table = Table(
     "dossier_due", metadata,
@@ -141,10 +153,13 @@ def _row(record: BaseModel) -> dict[str, Any]:
         return {"finding_id": record.finding_id, "enterprise_id": record.enterprise_id, "campaign": record.campaign,
                 "rule_id": record.issued.rule_id, "severity": record.issued.severity, "state": record.state,
                 "found_on": record.issued.date, "deadline": record.deadline, "repeat_of": record.repeat_of,
-                "referral": record.referral, "doc": doc}
+                "referral": record.referral, "title": record.issued.title,
+                "penalty": record.penalty.text if record.penalty else None, "refused_on": record.refused_on,
+                "measures": json.dumps(record.measures, ensure_ascii=False), "doc": doc}
     if isinstance(record, CaseRecord):
         return {"case_id": record.case_id, "enterprise_id": record.enterprise_id, "campaign": record.campaign,
-                "state": record.state, "decided_on": record.decided_on, "doc": doc}
+                "state": record.state, "decided_on": record.decided_on, "edition": record.edition,
+                "fine": record.fine, "doc": doc}
     if isinstance(record, EnterpriseRecord):
         return {"enterprise_id": record.enterprise_id, "county": record.county, "state": record.state,
                 "closed_on": record.closed_on, "doc": doc}
@@ -205,18 +220,16 @@ class SqlWorld:
                 self.stored.add((kind, row[0]))
 
     def preload(self, events: Sequence[tuple[str, str, BaseModel]]) -> None:
-        """Load every record the (enterprise id, kind, payload) events will read: their enterprises with all
-        their findings and cases (a state change looks at every one of them), inspections and evidence."""
-        enterprises = {e for e, _k, _p in events}
-        self._load(EnterpriseRecord, enterprises)
-        loaded = [self.cache[(EnterpriseRecord, e)] for e in enterprises]
-        self._load(FindingRecord, (f for r in loaded if r is not None for f in r.findings))
-        self._load(CaseRecord, (c for r in loaded if r is not None for c in r.cases))
+        """Load every record the (enterprise id, kind, payload) events will read: their enterprises, the
+        findings, cases, inspections and evidence they name (new ids too: recording one twice is refused), and
+        the cases of those findings and the findings of those cases."""
         payloads = [p for _e, _k, p in events]
-        # and what the events name: new ids are looked up too (to refuse recording one twice)
-        self._load(FindingRecord, (x for p in payloads for x in [getattr(p, "finding_id", None),
-                                                                 *getattr(p, "finding_ids", ())] if x))
-        self._load(CaseRecord, (x for p in payloads if (x := getattr(p, "case_id", None))))
+        self._load(EnterpriseRecord, {e for e, _k, _p in events})
+        findings = {x for p in payloads for x in [getattr(p, "finding_id", None), *getattr(p, "finding_ids", ())] if x}
+        cases = {x for p in payloads if (x := getattr(p, "case_id", None))}
+        self._load(FindingRecord, findings)
+        self._load(CaseRecord, cases | {c for f in findings if (r := self.cache[(FindingRecord, f)]) for c in r.cases})
+        self._load(FindingRecord, {f for c in cases if (r := self.cache[(CaseRecord, c)]) for f in r.finding_ids})
         self._load(InspectionRecord, (x for p in payloads if (x := getattr(p, "inspection_id", None))))
         self._load(EvidenceRecord, (x for p in payloads for x in [getattr(p, "sha256", None),
                                                                   *getattr(p, "evidence", ())] if x))
@@ -254,6 +267,17 @@ class SqlWorld:
             if items:
                 self.conn.execute(due_table.insert(), items)
         self.dirty.clear()
+
+
+def due_query(horizon: dt.date, *, county: str | None = None, team: str | None = None,
+              officer: str | None = None) -> Select[Any]:
+    """The due items on or before ``horizon``, in DueItem's field order, by county, team, officer and day."""
+    t = due_table.c
+    query = select(*(t[f.name] for f in fields(DueItem))).where(t.due_on <= horizon)
+    for column, value in ((t.county, county), (t.team, team), (t.officer, officer)):
+        if value is not None:
+            query = query.where(column == value)
+    return query.order_by(t.county, t.team, t.officer, t.due_on, t.item_id)
 
 
 def due_items(procedure: Procedure, record: FindingRecord | CaseRecord) -> list[DueItem]:
@@ -392,14 +416,13 @@ class Dossier:
     def enterprises(self, where: Any = None) -> list[EnterpriseRecord]:
         return self._records(EnterpriseRecord, where)
 
-    def due(self, as_of: dt.date, within: int = 0) -> list[DueItem]:
-        """Every open deadline on or before ``as_of + within`` days (overdue ones included): ``<=``, never ``==``."""
-        horizon = as_of + dt.timedelta(days=within)
-        t = due_table.c
-        query = select(due_table).where(t.due_on <= horizon).order_by(t.county, t.team, t.officer, t.due_on, t.item_id)
+    def due(self, as_of: dt.date, within: int = 0, *, county: str | None = None, team: str | None = None,
+            officer: str | None = None) -> list[DueItem]:
+        """Every open deadline on or before ``as_of + within`` days (overdue ones included): ``<=``, never ``==``;
+        of one county, team or officer if given."""
+        query = due_query(as_of + dt.timedelta(days=within), county=county, team=team, officer=officer)
         with self.store.engine.connect() as conn:
-            fields = DueItem.__dataclass_fields__
-            return [DueItem(**{c: row._mapping[c] for c in fields}) for row in conn.execute(query)]
+            return [DueItem(*row) for row in conn.execute(query)]
 
     def verify(self, anchor: str | None = None) -> Verification:
         return self.store.verify(anchor)
