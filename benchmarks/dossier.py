@@ -22,7 +22,7 @@ $SAFETY_RULES_TEST_PG_URL; a scratch database is made on it and dropped), Postgr
   columns and payloads into a plain table of the same database, and against the event store
   alone (the same payloads, no procedure and no read tables).
 
-``--quick`` (800 enterprises, 40,000 events) takes about a minute. The last line is one JSON object.
+``--quick`` (1,000 enterprises, 50,000 events) takes about a minute. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -282,10 +282,10 @@ def report(label: str, f: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="800 enterprises and 40,000 events")
+    parser.add_argument("--quick", action="store_true", help="1,000 enterprises and 50,000 events")
     parser.add_argument("--pg-url", default=os.environ.get("SAFETY_RULES_TEST_PG_URL"))
     args = parser.parse_args()
-    enterprises, target = (800, 40_000) if args.quick else (10_000, 500_000)
+    enterprises, target = (1_000, 50_000) if args.quick else (10_000, 500_000)
     singles, batched = (100, 1_000) if args.quick else (300, 3_000)
     os.environ.pop("SAFETY_RULES_HMAC_KEY", None)  # the same work on every run
     book = Rulebook.load(ROOT / "rules")
