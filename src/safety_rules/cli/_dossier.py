@@ -5,20 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections import Counter
 from enum import StrEnum
+from itertools import groupby
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
-from ..dossier._evidence import check_evidence, store_file
-from ..dossier._model import FindingRecord, InspectionRecord, Officer
-from ..dossier._replay import freeze, replay
-from ..dossier._report import campaign_report, fold_campaigns, report_html, report_markdown
-from ..dossier._store import Dossier, evidence_table, load_event_file
-from ..dossier._warnings import warnings
+from ..dossier._due import DueItem
+from ..dossier._evidence import store_file
+from ..dossier._model import Officer
+from ..dossier._report import campaign_report_html, campaign_report_markdown
+from ..dossier._store import Dossier, load_event_file
 from ..shared._events import KEY_VARIABLE, LOCATION_VARIABLE
 from ._app import RulesOption, app, day, err, fail, handled, out, print_json
 
@@ -62,7 +64,7 @@ def inspect(
     inspection_id: Annotated[str, typer.Option("--id", help="inspection id")],
     team: Annotated[str, typer.Option("--team", help="检查组")],
     officer: Annotated[list[str], typer.Option("--officer", help="NAME:CERTIFICATE, at least two")],
-    date: DayOption,
+    date: Annotated[dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="the inspection day, YYYY-MM-DD")],
     campaign: Annotated[str | None, typer.Option("--campaign")] = None,
     db: DbOption = None,
     rules: RulesOption = None,
@@ -70,9 +72,8 @@ def inspect(
     """Record an inspection: assess the enterprise on the day and freeze every finding as issued."""
     dossier = _open(db, rules, read_only=False)
     enterprise = dossier.book.load_enterprise(file)
-    events = freeze(dossier.book, enterprise, inspection_id=inspection_id, team=team, campaign=campaign,
-                    officers=[_officer(o) for o in officer], date=date.date())
-    written = dossier.record([(enterprise.id, kind, payload) for kind, payload in events])
+    written = dossier.inspect(enterprise, inspection_id=inspection_id, team=team, campaign=campaign,
+                              officers=[_officer(o) for o in officer], date=date.date())
     out.print(f"recorded inspection {inspection_id}: {len(written) - 1} finding(s), seq {written[0].seq}-"
               f"{written[-1].seq}", highlight=False)
 
@@ -114,7 +115,8 @@ def evidence_add(
     enterprise: Annotated[str, typer.Option("--enterprise")],
     kind: Annotated[str, typer.Option("--kind", help="证据种类, e.g. 视听资料")],
     method: Annotated[str, typer.Option("--method", help="制作方法")],
-    made_at: Annotated[str, typer.Option("--made-at", help="制作时间, ISO 8601 with a time zone")],
+    made_at: Annotated[str, typer.Option("--made-at", help="制作时间, ISO 8601 with a time zone, e.g. "
+                                         "2024-10-08T09:30:00+08:00")],
     made_by: Annotated[str, typer.Option("--made-by", help="制作人")],
     proves: Annotated[str, typer.Option("--proves", help="证明对象")],
     source: Annotated[str, typer.Option("--source", help="来源（设备、提供人）")],
@@ -122,11 +124,13 @@ def evidence_add(
     db: DbOption = None,
 ) -> None:
     """Store an evidence file (content-addressed) and record it with what the evidence rules ask for."""
-    dossier = _open(db, read_only=False)
-    sha, size = store_file(dossier.evidence_dir, file)
-    dossier.record([(enterprise, "evidence", {
-        "sha256": sha, "filename": file.name, "size": size, "kind": kind, "method": method, "made_at": made_at,
-        "made_by": made_by, "proves": proves, "source": source, "finding_ids": finding or []})])
+    try:
+        made = dt.datetime.fromisoformat(made_at)
+    except ValueError:
+        fail(f"--made-at {made_at!r}: write an ISO 8601 time with a time zone, e.g. 2024-10-08T09:30:00+08:00")
+    sha = _open(db, read_only=False).add_evidence(file, enterprise, kind=kind, method=method, made_at=made,
+                                                  made_by=made_by, proves=proves, source=source,
+                                                  findings=finding or [])
     out.print(f"evidence {file.name}: sha256 {sha}", highlight=False)
 
 
@@ -140,16 +144,12 @@ def verify(
     dossier = _open(db)
     result = dossier.verify(anchor)
     out.print(str(result), highlight=False)
-    with dossier.store.engine.connect() as conn:
-        recorded = [(sha, json.loads(doc)["evidence"]["filename"], seq)
-                    for sha, doc, seq in conn.execute(evidence_table.select().with_only_columns(
-                        evidence_table.c.sha256, evidence_table.c.doc, evidence_table.c.seq))]
-    problems = check_evidence(dossier.evidence_dir, recorded) if recorded else []
-    for p in problems:
+    evidence = dossier.check_evidence()
+    for p in evidence.problems:
         out.print(f"  evidence: FAILED — {p}", highlight=False)
-    if recorded and not problems:
-        out.print(f"  evidence: ok — {len(recorded)} file(s) match their SHA-256", highlight=False)
-    if not result.ok or problems:
+    if evidence.files and evidence.ok:
+        out.print(f"  evidence: ok — {evidence.files} file(s) match their SHA-256", highlight=False)
+    if not result.ok or not evidence.ok:
         raise typer.Exit(1)
 
 
@@ -158,25 +158,60 @@ def verify(
 def due(
     as_of: DayOption,
     within: Annotated[int, typer.Option("--within", min=0, help="also list what falls due within N days")] = 0,
+    county: Annotated[str | None, typer.Option("--county", help="only this county (县区)")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="only this team (检查组)")] = None,
+    officer: Annotated[str | None, typer.Option("--officer", help="only this officer (执法人员)")] = None,
     format: Annotated[Shape, typer.Option("--format", "-f")] = Shape.table,
     db: DbOption = None,
 ) -> None:
-    """Overdue and due-soon deadlines per county, team and officer, each with its provision."""
-    items = _open(db).due(as_of.date(), within)
+    """Overdue and due-soon deadlines per county, team and officer, each with its provision. The table fits an
+    80-column terminal (provisions abbreviated, long lines folded); --format json gives every field in full."""
     today = as_of.date()
+    items = _open(db).due(today, within, county=county, team=team, officer=officer)
     if format is Shape.json:
         print_json([{**i.as_row(), "due_on": i.due_on.isoformat(), "overdue": i.due_on < today} for i in items])
         return
     if not items:
         out.print(f"nothing due on or before {today + dt.timedelta(days=within)}", highlight=False)
         return
-    table = Table("县区", "检查组", "执法人员", "企业", "事项", "对象", "期限", "", "依据")
-    for i in items:
-        state = "逾期" if i.due_on < today else ("今日" if i.due_on == today else "将到期")
-        basis = i.provision if i.checked else f"{i.provision} ⚠未核实" + (f"：{i.note}" if i.note else "")
-        table.add_row(i.county or "", i.team, i.officer, i.enterprise_id, f"{i.label}（{i.party}）",
-                      i.subject_id, i.due_on.isoformat(), state, basis)
-    out.print(table)
+    overdue = sum(1 for i in items if i.due_on < today)
+    out.print(f"{len(items)} 项到期或将到期（{overdue} 项逾期），截至 {today + dt.timedelta(days=within)}",
+              highlight=False)
+    subjects = [_subject(i) for i in items]
+    width = max(cell_len(s) for s in subjects)
+    for (where, group) in groupby(zip(items, subjects, strict=True), key=lambda x: (x[0].county, x[0].team,
+                                                                                   x[0].officer)):
+        rows = list(group)
+        out.print(Text(f"\n{where[0] or '（县区未填）'} · {where[1]} · {where[2]}（{len(rows)} 项）", style="bold"))
+        for i, subject in rows:
+            line = Table.grid(padding=(0, 1), pad_edge=False)
+            line.add_column(width=10, no_wrap=True)
+            line.add_column(width=10, no_wrap=True)
+            line.add_column(width=width, no_wrap=True)
+            line.add_column(overflow="fold")
+            line.add_row(i.due_on.isoformat(), _when(i.due_on, today), subject, f"{i.label}（{PARTY[i.party]}）")
+            # folded by rich at the terminal's width, each part under its own indent (not the terminal's wrap)
+            out.print(Padding(line, (0, 0, 0, 2)), soft_wrap=False)
+            basis = _short(i.provision) + ("" if i.checked else " ⚠未核实") + (f"；{i.note}" if i.note else "")
+            out.print(Padding(Text(f"依据 {basis}", overflow="fold"), (0, 0, 0, 4)), soft_wrap=False)
+
+
+PARTY = {"enterprise": "企业", "authority": "执法机关"}
+
+
+def _subject(i: DueItem) -> str:
+    """The finding or case, with its enterprise when its id does not say it."""
+    return i.subject_id if i.subject_id.startswith(i.enterprise_id) else f"{i.enterprise_id}/{i.subject_id}"
+
+
+def _when(due_on: dt.date, today: dt.date) -> str:
+    days = (due_on - today).days
+    return f"逾期{-days}天" if days < 0 else "今日到期" if days == 0 else f"{days}天后"
+
+
+def _short(provision: str) -> str:
+    """A provision as cited in a table: 《中华人民共和国安全生产法》 → 《安全生产法》 (the usual 简称)."""
+    return provision.replace("《中华人民共和国", "《")
 
 
 @dossier_app.command("warnings")
@@ -187,7 +222,7 @@ def warnings_command(
     db: DbOption = None,
 ) -> None:
     """隐患预警: overdue major hazards, 提请关闭 (3 penalties in 180 days / 4 in a year), repeats, refusals."""
-    found = warnings(_open(db), as_of.date())
+    found = _open(db).warnings(as_of.date())
     if format is Shape.json:
         print_json([w.as_dict() for w in found])
         return
@@ -210,9 +245,7 @@ def replay_command(
     """Open findings whose rule or edition has changed: their frozen facts assessed under the current rulebook
     on their date. Nothing is rewritten."""
     dossier = _open(db, rules)
-    world = dossier.fold()
-    changes = replay(dossier.book, world.all(FindingRecord),
-                     {i.inspection.inspection_id: i for i in world.all(InspectionRecord)})
+    changes = dossier.replay()
     if format is Shape.json:
         print_json([{**c.__dict__, "found_on": c.found_on.isoformat()} for c in changes])
         return
@@ -243,14 +276,9 @@ def report(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write to a file")] = None,
 ) -> None:
     """The campaign report (执法检查情况通报) computed from the dossier's events."""
-    dossier = _open(db)
-    day_ = day(as_of) or dt.date.today()
-    world, documents = fold_campaigns(dossier, day_)
-    r = campaign_report(world, documents.get(campaign, Counter()), campaign, as_of=day_,
-                        industries=dossier.book.industries, compare=compare,
-                        compare_documents=documents.get(compare or ""))
+    r = _open(db).report(campaign, as_of=day(as_of) or dt.date.today(), compare=compare)
     text = json.dumps(r, ensure_ascii=False, indent=2) + "\n" if format is ReportFormat.json else \
-        report_html(r) if format is ReportFormat.html else report_markdown(r)
+        campaign_report_html(r) if format is ReportFormat.html else campaign_report_markdown(r)
     if output is not None:
         output.write_text(text, encoding="utf-8")
         err.print(f"wrote {output}", highlight=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +73,19 @@ class EvidenceProblem:
         return f"evidence {self.filename} (seq {self.seq}, {self.sha256[:12]}…): {self.problem}"
 
 
-def check_evidence(directory: Path, recorded: Iterable[tuple[str, str, int]]) -> list[EvidenceProblem]:
+@dataclass(frozen=True)
+class EvidenceCheck:
+    """Every recorded evidence file hashed again: how many there are, and each one missing or changed."""
+
+    files: int
+    problems: list[EvidenceProblem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_evidence(directory: Path, recorded: Sequence[tuple[str, str, int]]) -> EvidenceCheck:
     """Each recorded (sha256, filename, seq) whose file is missing or changed."""
     problems = []
     for sha, filename, seq in recorded:
@@ -82,4 +94,4 @@ def check_evidence(directory: Path, recorded: Iterable[tuple[str, str, int]]) ->
             problems.append(EvidenceProblem(sha, filename, seq, f"missing from {directory}"))
         elif sha256_of(path) != sha:
             problems.append(EvidenceProblem(sha, filename, seq, "changed: its content no longer has the recorded hash"))
-    return problems
+    return EvidenceCheck(len(recorded), problems)

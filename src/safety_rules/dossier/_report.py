@@ -106,7 +106,8 @@ def _closure(findings: list[FindingRecord], start: dt.date, end: dt.date) -> lis
 
 
 # ----------------------------------------------------------------------------- Markdown
-def report_markdown(r: dict[str, Any]) -> str:
+def campaign_report_markdown(r: dict[str, Any]) -> str:
+    """The report as the notice's Markdown text."""
     lines = [f"# 执法检查情况通报：{r['campaign']}", "",
              f"检查时间 {r['from']} 至 {r['to']}，统计截至 {r['as_of']}；检查组：{'、'.join(r['teams'])}。", "",
              "## 一、基本情况", "",
@@ -183,8 +184,9 @@ def _lines(figure_id: str, title: str, points: list[dict[str, Any]]) -> str:
     return "".join(parts)
 
 
-def report_html(r: dict[str, Any]) -> str:
-    body = report_markdown(r)
+def campaign_report_html(r: dict[str, Any]) -> str:
+    """The report as one HTML page with inline SVG charts (nothing loaded at view time)."""
+    body = campaign_report_markdown(r)
     paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in body.splitlines()
                          if line and not line.startswith(("|", "#")))
     figures = [

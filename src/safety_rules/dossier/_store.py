@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import (
@@ -37,11 +38,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from ..engine._enterprise import Enterprise
 from ..engine._rulebook import Rulebook
 from ..shared._errors import DossierError, SafetyRulesError, SchemaError
 from ..shared._events import Event, EventStore, Migrations, NewEvent, Projection, Verification
 from ._deadlines import DeadlineTable
 from ._due import DueItem, case_items, finding_items
+from ._evidence import EvidenceCheck, check_evidence, evidence_dir, store_file
 from ._model import (
     PAYLOADS,
     STREAM_PREFIX,
@@ -50,8 +53,13 @@ from ._model import (
     EvidenceRecord,
     FindingRecord,
     InspectionRecord,
+    Officer,
 )
 from ._procedure import Procedure, record_key
+from ._replay import ReplayChange, freeze, replay
+
+if TYPE_CHECKING:
+    from ._warnings import DossierWarning
 
 MIGRATIONS = Migrations("dossier", Path(__file__).with_name("_migrations"))
 Where = tuple[str | None, int | None]
@@ -355,8 +363,6 @@ class Dossier:
     @property
     def evidence_dir(self) -> Path:
         """Beside a SQLite file (``<database>-evidence``); for another database, ``$SAFETY_RULES_EVIDENCE``."""
-        from ._evidence import evidence_dir
-
         return evidence_dir(self.store)
 
     # ----------------------------------------------------------------- writing
@@ -375,6 +381,27 @@ class Dossier:
             new.append(NewEvent(f"{STREAM_PREFIX}{enterprise}", kind, model.model_dump(mode="json")))
             models.append(model)
         return self.store.append(new, project=projector(self.procedure, where, models))
+
+    def inspect(self, enterprise: Enterprise, *, inspection_id: str, team: str, officers: Sequence[Officer],
+                date: dt.date, campaign: str | None = None,
+                observed: Mapping[str, dt.date] | None = None) -> list[Event]:
+        """Assess ``enterprise`` on ``date`` and record the inspection with every finding frozen as issued
+        (``observed``: the day each fact was observed, if not ``date``)."""
+        events = freeze(self.book, enterprise, inspection_id=inspection_id, team=team, officers=officers, date=date,
+                        campaign=campaign, observed=dict(observed or {}))
+        return self.record([(enterprise.id, kind, payload) for kind, payload in events])
+
+    def add_evidence(self, path: str | Path, enterprise_id: str, *, kind: str, method: str, made_at: dt.datetime,
+                     made_by: str, proves: str, source: str, findings: Sequence[str] = ()) -> str:
+        """Store an evidence file content-addressed in :attr:`evidence_dir` and record it with what the evidence
+        rules ask for (种类、制作方法、制作时间、制作人、证明对象、来源); returns its SHA-256."""
+        source_path = Path(path)
+        sha, size = store_file(self.evidence_dir, source_path)
+        self.record([(enterprise_id, "evidence", {
+            "sha256": sha, "filename": source_path.name, "size": size, "kind": kind, "method": method,
+            "made_at": made_at.isoformat(), "made_by": made_by, "proves": proves, "source": source,
+            "finding_ids": list(findings)})])
+        return sha
 
     def rebuild(self) -> None:
         """Remake every read table from the events (they are derived state)."""
@@ -424,8 +451,42 @@ class Dossier:
         with self.store.engine.connect() as conn:
             return [DueItem(*row) for row in conn.execute(query)]
 
+    def warnings(self, as_of: dt.date) -> list[DossierWarning]:
+        """隐患预警 on ``as_of``: overdue major hazards, 提请关闭, repeats, refusals (see :mod:`._warnings`)."""
+        from ._warnings import warnings
+
+        return warnings(self, as_of)
+
+    def replay(self) -> list[ReplayChange]:
+        """Open findings whose rule, edition or outcome differs under this dossier's rulebook on their own date.
+        Nothing is rewritten."""
+        world = self.fold()
+        return replay(self.book, world.all(FindingRecord),
+                      {i.inspection.inspection_id: i for i in world.all(InspectionRecord)})
+
+    def report(self, campaign: str, *, as_of: dt.date, compare: str | None = None) -> dict[str, Any]:
+        """The campaign report (执法检查情况通报) as of ``as_of``, counted from the events; ``compare``: an earlier
+        campaign for the violations-per-enterprise comparison. Render it with :func:`campaign_report_markdown`
+        or :func:`campaign_report_html`."""
+        from ._report import campaign_report, fold_campaigns
+
+        world, documents = fold_campaigns(self, as_of)
+        return campaign_report(world, documents.get(campaign, Counter()), campaign, as_of=as_of,
+                               industries=self.book.industries, compare=compare,
+                               compare_documents=documents.get(compare or ""))
+
     def verify(self, anchor: str | None = None) -> Verification:
+        """The event store's chain (names the first altered, removed or reordered event); see also
+        :meth:`check_evidence`."""
         return self.store.verify(anchor)
+
+    def check_evidence(self) -> EvidenceCheck:
+        """Hash every recorded evidence file again: each one missing or changed."""
+        t = evidence_table.c
+        with self.store.engine.connect() as conn:
+            recorded = [(sha, json.loads(doc)["evidence"]["filename"], seq)
+                        for sha, doc, seq in conn.execute(select(t.sha256, t.doc, t.seq).order_by(t.seq))]
+        return check_evidence(self.evidence_dir, recorded) if recorded else EvidenceCheck(0, [])
 
     def head(self) -> tuple[int, str]:
         return self.store.head()

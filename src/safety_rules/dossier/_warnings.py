@@ -30,7 +30,9 @@ HALF_YEAR = dt.timedelta(days=180)
 
 
 @dataclass(frozen=True)
-class Warning:
+class DossierWarning:
+    """One 隐患预警: what, where, on which day, and the provision it rests on."""
+
     kind: str  # major-hazard-overdue | closure | repeat | refused
     enterprise_id: str
     subjects: list[str]
@@ -65,19 +67,19 @@ def _closure_editions(dossier: Dossier) -> list[str]:
     return sorted(dossier.book.law.documents[WSL].provisions["closure"].editions)
 
 
-def warnings(dossier: Dossier, as_of: dt.date) -> list[Warning]:
+def warnings(dossier: Dossier, as_of: dt.date) -> list[DossierWarning]:
     cite = dossier.procedure.cite
     queries = _queries(as_of, _closure_editions(dossier))
-    found: list[Warning] = []
+    found: list[DossierWarning] = []
     with dossier.store.engine.connect() as conn:
         measure = cite(WSL, "measure-major-hazard-withdrawal", as_of)
         for r in conn.execute(queries["major-hazard-overdue"]):
-            found.append(Warning("major-hazard-overdue", r.enterprise_id, [r.finding_id], r.deadline,
+            found.append(DossierWarning("major-hazard-overdue", r.enterprise_id, [r.finding_id], r.deadline,
                                  f"重大事故隐患「{r.title}」整改期限 {r.deadline.isoformat()} 已过，"
                                  f"仍未销号（{r.state}）", measure))
         found += _closure(dossier, conn, [r.enterprise_id for r in conn.execute(queries["closure"])], as_of)
         for r in conn.execute(queries["repeat"]):
-            found.append(Warning("repeat", r.enterprise_id, [r.repeat_of, r.finding_id], r.found_on,
+            found.append(DossierWarning("repeat", r.enterprise_id, [r.repeat_of, r.finding_id], r.found_on,
                                  f"同一规则 {r.rule_id} 在本企业再次发现（前次 {r.repeat_of}）",
                                  r.penalty or r.rule_id))
         closure = cite(WSL, "closure", as_of)
@@ -87,12 +89,12 @@ def warnings(dossier: Dossier, as_of: dt.date) -> list[Warning]:
             if r.referral:
                 parts.append(f"涉嫌危险作业罪，移送：{r.referral}")
             provision = closure if any("停产停业整顿" in m for m in measures) else (r.penalty or r.rule_id)
-            found.append(Warning("refused", r.enterprise_id, [r.finding_id], r.refused_on or r.found_on,
+            found.append(DossierWarning("refused", r.enterprise_id, [r.finding_id], r.refused_on or r.found_on,
                                  "；".join(parts), provision))
     return sorted(found, key=lambda w: (w.kind, w.enterprise_id, w.day, w.subjects))
 
 
-def _closure(dossier: Dossier, conn: Any, candidates: list[str], as_of: dt.date) -> list[Warning]:
+def _closure(dossier: Dossier, conn: Any, candidates: list[str], as_of: dt.date) -> list[DossierWarning]:
     """2021 第一百一十三条（一）: a major hazard and 3 penalties within 180 days or 4 within a year, for the
     enterprises with at least three penalties in the year."""
     if not candidates:
@@ -112,7 +114,7 @@ def _closure(dossier: Dossier, conn: Any, candidates: list[str], as_of: dt.date)
         within_half = any(days[i + 2] - days[i] < HALF_YEAR for i in range(len(days) - 2))
         if enterprise not in majors or not (within_half or len(days) >= 4):
             continue
-        out.append(Warning("closure", enterprise, [case for _, case in sorted(cases)], days[-1],
+        out.append(DossierWarning("closure", enterprise, [case for _, case in sorted(cases)], days[-1],
                            f"存在重大事故隐患，{'一百八十日内三次' if within_half else '一年内四次'}受到行政处罚"
                            f"（{'、'.join(d.isoformat() for d in days)}）：应当提请地方人民政府予以关闭", provision))
     return out
