@@ -83,6 +83,20 @@ def test_due_lists_exactly_the_overdue_items_after_national_day(dossier: Dossier
         dt.date(2024, 10, 8))}
 
 
+def test_a_case_named_like_a_finding_keeps_both_due_lists(dossier: Dossier, book: Rulebook) -> None:
+    events = inspection(book)
+    dossier.record(events)
+    signs = finding_id(events, SIGNS)
+    dossier.record([("LY-DUST-007", "finding.ordered", {"finding_id": signs, "date": "2024-09-20"}),
+                    ("LY-DUST-007", "case.opened", {"case_id": signs, "date": "2024-09-21", "finding_ids": [signs],
+                                                    "tier": "first_instance"})])
+    dossier.record([("LY-DUST-007", "case.investigated", {"case_id": signs, "date": "2024-09-22",
+                                                          "officers": OFFICER_DUMP})])
+    due = {(i.subject, i.period) for i in dossier.due(dt.date(2100, 1, 1)) if i.subject_id == signs}
+    assert due == {("finding", "rectification"), ("finding", "reinspection"), ("case", "decision")}
+    _read_tables_equal_the_fold(dossier)
+
+
 def test_warnings(dossier: Dossier, book: Rulebook) -> None:
     events = inspection(book)
     dossier.record(events)

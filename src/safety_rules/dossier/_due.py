@@ -43,7 +43,7 @@ def _item(record: FindingRecord | CaseRecord, d: Deadline, note: str | None = No
     else:
         subject, sid = "case", record.case_id
     notes = [n for n in (note, d.note) if n]
-    return DueItem(f"{sid}:{d.period}", subject, sid, record.enterprise_id, record.county, record.team,
+    return DueItem(f"{subject}:{sid}:{d.period}", subject, sid, record.enterprise_id, record.county, record.team,
                    record.officer, d.period, d.label, d.party, d.due, d.provision, d.checked, "；".join(notes) or None)
 
 
@@ -52,7 +52,7 @@ def finding_items(procedure: Procedure, f: FindingRecord) -> list[DueItem]:
     items: list[DueItem] = []
     if f.state == "ordered" and f.deadline is not None:
         penalty = f.penalty
-        order = Deadline("rectification", "限期整改", "enterprise", f.deadline, procedure._order_basis(f),
+        order = Deadline("rectification", "限期整改", "enterprise", f.deadline, procedure.order_basis(f),
                          penalty.source_checked if penalty else False)
         items.append(_item(f, order, f"整改要求：{f.issued.rectification.get('hint', '')}"))
         items.append(_item(f, deadlines.deadline("reinspection", f.deadline), "自整改期限届满之日起"))
@@ -76,7 +76,7 @@ def case_items(procedure: Procedure, c: CaseRecord) -> list[DueItem]:
         items.append(_item(c, deadlines.deadline("hearing-request", c.notified_on), "当事人要求听证的期限"))
     if c.state == "hearing_scheduled" and c.hearing_on is not None:
         held = Deadline("hearing", "举行听证", "authority", c.hearing_on,
-                        procedure.cite("administrative-penalty-law", "hearing-right", c.hearing_on), True)
+                        *procedure.cited("administrative-penalty-law", "hearing-right", c.hearing_on))
         items.append(_item(c, held))
     if c.state == "decided" and c.decided_on is not None:
         items.append(_item(c, deadlines.deadline("delivery", c.decided_on)))

@@ -342,16 +342,16 @@ class FindingRecord(_State):
     flags: list[str] = Field(default_factory=list, description="steps taken on unverified periods, late requests")
 
     @property
-    def edition(self) -> str | None:
-        """The edition of the work-safety law the act falls under (the preferred penalty's)."""
-        penalty = next((c for c in self.issued.citations if c.role == "penalty" and c.preferred),
-                       next((c for c in self.issued.citations if c.role == "penalty"), None))
-        return penalty.edition if penalty else None
-
-    @property
     def penalty(self) -> FrozenCitation | None:
+        """The penalty provision cited (the preferred one where the rule chose among several)."""
         return next((c for c in self.issued.citations if c.role == "penalty" and c.preferred),
                     next((c for c in self.issued.citations if c.role == "penalty"), None))
+
+    @property
+    def edition(self) -> str | None:
+        """The edition of the work-safety law the act falls under (the penalty provision's)."""
+        penalty = self.penalty
+        return penalty.edition if penalty else None
 
     @property
     def last_step(self) -> tuple[dt.date, str]:

@@ -111,12 +111,18 @@ class Procedure:
         }
 
     # ------------------------------------------------------------------ helpers
-    def cite(self, document: str, provision: str, day: dt.date) -> str:
-        """A provision as printed on ``day`` (flagged when unchecked); the document's title if not in force."""
+    def cited(self, document: str, provision: str, day: dt.date) -> tuple[str, bool]:
+        """A provision as printed on ``day``, and whether it was checked against a text; the document's title
+        (unchecked) if the provision is not in force."""
         resolved = self.law.resolve(document, provision, day, "basis")
         if resolved is None:
-            return f"《{self.law.documents[document].title}》 ({provision}: not in force on {day.isoformat()})"
-        return resolved.text if resolved.source_checked else f"{resolved.text} [未核实]"
+            return f"《{self.law.documents[document].title}》 ({provision}: not in force on {day.isoformat()})", False
+        return resolved.text, resolved.source_checked
+
+    def cite(self, document: str, provision: str, day: dt.date) -> str:
+        """:meth:`cited` as one text, flagged ``[未核实]`` when unchecked."""
+        text, checked = self.cited(document, provision, day)
+        return text if checked else f"{text} [未核实]"
 
     def apply(self, world: World, enterprise_id: str, kind: str, payload: Any, seq: int = 0) -> None:
         step = self._steps.get(kind)
@@ -252,12 +258,13 @@ class Procedure:
         world.put(EvidenceRecord(evidence=p, enterprise_id=enterprise_id, seq=seq))
 
     # ------------------------------------------------------------------ finding steps
-    def _measure(self, f: FindingRecord, day: dt.date) -> str:
+    def _measure(self, day: dt.date) -> str:
+        """责令立即排除 / 撤出作业人员、暂时停产停业 (安全生产法 第六十五条第一款第三项)."""
         return self.cite(WSL, "measure-major-hazard-withdrawal", day)
 
     def _corrected(self, world: World, eid: str, p: Corrected, _seq: int) -> None:
         f = self._finding_of(world, eid, p.finding_id)
-        self._require(f, {"found"}, "correction on the spot", self._measure(f, p.date))
+        self._require(f, {"found"}, "correction on the spot", self._measure(p.date))
         f.state, f.closed_on = "corrected", None
         world.put(f)
 
@@ -276,12 +283,12 @@ class Procedure:
         spec, datum, text, checked = self.deadlines.period_on("reinspection", day)
         basis = text if checked else f"{text} [未核实]"
         if f.issued.severity == "major_hazard":
-            basis = f"{self._measure(f, day)}; {basis}"
+            basis = f"{self._measure(day)}; {basis}"
         return basis
 
     def _ordered(self, world: World, eid: str, p: Ordered, _seq: int) -> None:
         f = self._finding_of(world, eid, p.finding_id)
-        order = self._order_basis(f)
+        order = self.order_basis(f)
         self._require(f, {"found"}, "an order to rectify", order)
         rule_days = f.issued.rectification.get("deadline")
         days = p.days if p.days is not None else (0 if rule_days == "immediate" else int(rule_days or 0))
@@ -289,7 +296,8 @@ class Procedure:
         f.deadline = p.date + dt.timedelta(days=days)
         world.put(f)
 
-    def _order_basis(self, f: FindingRecord) -> str:
+    def order_basis(self, f: FindingRecord) -> str:
+        """The order to rectify as the finding's penalty provision gives it (责令限期改正 …)."""
         penalty = f.penalty
         first = self._tier(f, "first_instance")
         order = first.order if first and first.order else "责令限期改正"
@@ -307,11 +315,12 @@ class Procedure:
 
     def _extended(self, world: World, eid: str, p: Extended, _seq: int) -> None:
         f = self._finding_of(world, eid, p.finding_id)
-        basis = self.deadlines.period_on("extension-reply", p.date)[2]
+        _spec, _period, text, checked = self.deadlines.period_on("extension-reply", p.date)
+        basis = text if checked else f"{text} [未核实]"
         self._require(f, {"ordered"}, "an extension", basis)
         if f.extension_requested_on is None:
             raise RefusedTransition(f"finding {f.finding_id}: an extension is granted on the enterprise's written "
-                                    "request; none is recorded", provision=basis + " [未核实]")
+                                    "request; none is recorded", provision=basis)
         assert f.deadline is not None
         # "later of": an approved date before the current deadline never shortens it
         f.deadline = max(f.deadline, p.until)
@@ -320,7 +329,7 @@ class Procedure:
 
     def _claimed(self, world: World, eid: str, p: Claimed, _seq: int) -> None:
         f = self._finding_of(world, eid, p.finding_id)
-        self._require(f, {"ordered", "suspended", "refused"}, "a rectification claim", self._order_basis(f))
+        self._require(f, {"ordered", "suspended", "refused"}, "a rectification claim", self.order_basis(f))
         unknown = [h for h in p.evidence if world.get(EvidenceRecord, h) is None]
         if unknown:
             raise NotFoundError(f"finding {f.finding_id}: the claim names evidence not recorded: {unknown[0][:12]}…; "
@@ -387,7 +396,7 @@ class Procedure:
 
     def _refused(self, world: World, eid: str, p: Refused, _seq: int) -> None:
         f = self._finding_of(world, eid, p.finding_id)
-        self._require(f, {"ordered", "suspended"}, "a refusal", self._order_basis(f))
+        self._require(f, {"ordered", "suspended"}, "a refusal", self.order_basis(f))
         f.state, f.refused_on = "refused", p.date
         refused = self._tier(f, "refused")
         if refused is not None:
@@ -619,12 +628,12 @@ class Procedure:
         latest = Deadline(latest.period, latest.label, latest.party, latest.due,
                           f"{latest.provision}; {lapse.provision}", latest.checked and lapse.checked, latest.note)
         start = lapse.due + dt.timedelta(days=1)
+        text, checked = self.cited(ACL, "demand-before-court", c.delivered_on)
+        checked = checked and lapse.checked
         if c.demanded_on is not None:
             wait = self.deadlines.deadline("court-demand-wait", c.demanded_on)
-            if wait.due > start:
-                start = wait.due
-        earliest = Deadline("court-application-start", "可以申请强制执行（最早）", "authority", start,
-                            self.cite(ACL, "demand-before-court", c.delivered_on), True)
+            start, checked = max(start, wait.due), checked and wait.checked
+        earliest = Deadline("court-application-start", "可以申请强制执行（最早）", "authority", start, text, checked)
         return earliest, latest
 
     def _demanded(self, world: World, eid: str, p: Demanded, _seq: int) -> None:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 from collections import Counter
 from typing import Any
 
+from ..shared._errors import NotFoundError
 from ._model import CaseRecord, FindingRecord, InspectionRecord
-from ._store import MemoryWorld
+from ._store import Dossier, MemoryWorld
 
 # The documents (执法文书) each kind of event stands for.
 DOCUMENTS: dict[str, str] = {
@@ -35,8 +37,6 @@ def campaign_report(world: MemoryWorld, documents: Counter[str], campaign: str, 
     """The report of ``campaign`` as of ``as_of``; ``documents`` counts its events by kind."""
     inspections = [i for i in world.all(InspectionRecord) if i.inspection.campaign == campaign]
     if not inspections:
-        from ..shared._errors import NotFoundError
-
         known = sorted({i.inspection.campaign for i in world.all(InspectionRecord) if i.inspection.campaign})
         raise NotFoundError(f"no inspection of campaign {campaign!r} in the dossier; campaigns: {', '.join(known)}")
     findings: list[FindingRecord] = [f for f in world.all(FindingRecord) if f.campaign == campaign
@@ -205,28 +205,20 @@ def campaign_report_html(r: dict[str, Any]) -> str:
 
 
 def _json(r: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(r, ensure_ascii=False, sort_keys=True)
 
 
-def fold_campaigns(dossier: Any, as_of: dt.date | None = None) -> tuple[MemoryWorld, dict[str, Counter[str]]]:
+def fold_campaigns(dossier: Dossier, as_of: dt.date | None = None) -> tuple[MemoryWorld, dict[str, Counter[str]]]:
     """Every state from the events, and the documents each campaign issued (on or before ``as_of``)."""
-    from ._model import FindingRecord as F
-    from ._store import enterprise_of, parse
-
     world = MemoryWorld()
     documents: dict[str, Counter[str]] = {}
-    for e in dossier.events():
-        enterprise = enterprise_of(e.stream)
-        payload = parse(e.kind, e.payload)
-        dossier.procedure.apply(world, enterprise, e.kind, payload, e.seq)
+    for e, payload in dossier.folding(world):
         if e.kind not in DOCUMENTS or (as_of is not None and getattr(payload, "date", as_of) > as_of):
             continue
         if e.kind == "inspection":
             campaign = payload.campaign  # type: ignore[attr-defined]
         elif e.kind.startswith("finding."):
-            campaign = world.get(F, payload.finding_id).campaign  # type: ignore[attr-defined]
+            campaign = world.get(FindingRecord, payload.finding_id).campaign  # type: ignore[attr-defined]
         else:
             campaign = world.get(CaseRecord, payload.case_id).campaign  # type: ignore[attr-defined]
         if campaign is not None:

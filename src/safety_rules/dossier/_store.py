@@ -253,6 +253,10 @@ class SqlWorld:
         self.dirty[k] = record
 
     def flush(self, procedure: Procedure) -> None:
+        # due items to replace: those of records already stored (a new one has none yet); a finding and a case
+        # may share an id
+        replaced = {subject: [key for (kind, key) in self.dirty if kind is model and (kind, key) in self.stored]
+                    for subject, model in (("finding", FindingRecord), ("case", CaseRecord))}
         for kind, table in _TABLE.items():
             records = [(key, r) for (k, key), r in self.dirty.items() if k is kind]
             if not records:
@@ -266,14 +270,15 @@ class SqlWorld:
                 columns: dict[str, Any] = {c: bindparam(c) for c in old[0] if c != "_pk" and c != pk.name}
                 self.conn.execute(update(table).where(pk == bindparam("_pk")).values(columns), old)
             self.stored |= {(kind, key) for key, _ in records}
-        touched = [r for r in self.dirty.values() if isinstance(r, FindingRecord | CaseRecord)]
-        if touched:
-            ids = [r.finding_id if isinstance(r, FindingRecord) else r.case_id for r in touched]
-            for start in range(0, len(ids), _CHUNK):
-                self.conn.execute(delete(due_table).where(due_table.c.subject_id.in_(ids[start:start + _CHUNK])))
-            items = [i.as_row() for r in touched for i in due_items(procedure, r)]
-            if items:
-                self.conn.execute(due_table.insert(), items)
+        t = due_table.c
+        for subject, keys in replaced.items():
+            for start in range(0, len(keys), _CHUNK):
+                self.conn.execute(delete(due_table).where(t.subject == subject,
+                                                          t.subject_id.in_(keys[start:start + _CHUNK])))
+        items = [i.as_row() for r in self.dirty.values() if isinstance(r, FindingRecord | CaseRecord)
+                 for i in due_items(procedure, r)]
+        if items:
+            self.conn.execute(due_table.insert(), items)
         self.dirty.clear()
 
 
@@ -416,11 +421,18 @@ class Dossier:
     def fold(self, upto: int | None = None) -> MemoryWorld:
         """Every state, from the events alone (not the read tables)."""
         world = MemoryWorld()
+        for _ in self.folding(world, upto):
+            pass
+        return world
+
+    def folding(self, world: MemoryWorld, upto: int | None = None) -> Iterator[tuple[Event, BaseModel]]:
+        """Apply each event to ``world`` in chain order, yielding it (and its payload) once applied."""
         for e in self.events(upto):
             enterprise = enterprise_of(e.stream)
             assert enterprise is not None
-            self.procedure.apply(world, enterprise, e.kind, parse(e.kind, e.payload), e.seq)
-        return world
+            payload = parse(e.kind, e.payload)
+            self.procedure.apply(world, enterprise, e.kind, payload, e.seq)
+            yield e, payload
 
     def _records(self, kind: type[BaseModel], where: Any = None) -> list[Any]:
         table = _TABLE[kind]
