@@ -72,8 +72,22 @@ def test_the_html_report_shows_every_figure_in_chromium(sample_db: str, tmp_path
     data = json.loads(page.read_text(encoding="utf-8").split('id="report-data">')[1].split("</script>")[0]
                       .replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
                       .replace("&#x27;", "'"))
-    for figure in ("problems-by-industry", "major-hazards-by-industry", "major-hazards-by-team", "closure-over-time"):
-        assert f'<figure id="{figure}"' in dom
-    for label, value in data["problems_by_industry"].items():
-        assert f'data-label="{label}" data-value="{value}"' in dom
-    assert dom.count('class="point"') == 2 * len(data["closure_over_time"])
+    charts = {"problems-by-industry": "problems_by_industry", "major-hazards-by-industry": "major_hazards_by_industry",
+              "major-hazards-by-team": "major_hazards_by_team"}
+    for figure, key in charts.items():
+        chart = dom.split(f'<figure id="{figure}"')[1].split("</figure>")[0]
+        assert chart.count('class="bar"') == len(data[key]) > 0
+        for label, value in data[key].items():
+            assert f'data-label="{label}" data-value="{value}"' in chart
+    closure = dom.split('<figure id="closure-over-time"')[1].split("</figure>")[0]
+    for p in data["closure_over_time"]:
+        for series in ("open", "closed"):
+            assert f'data-series="{series}" data-date="{p["date"]}" data-value="{p[series]}"' in closure
+    text = dom.split("<figure")[0]  # the paragraphs before the charts
+    for phrase in (f"共执法检查企业 {data['enterprises_inspected']} 家", f"发现问题 {data['problems']} 项",
+                   f"下达执法文书 {data['documents_issued']} 份",
+                   f"拟立案处罚企业 {data['enterprises_proposed_for_penalty']} 家",
+                   f"拟立案处罚违法行为 {data['violations_proposed_for_penalty']} 项",
+                   f"重大事故隐患 {data['major_hazards']} 项", f"作出行政处罚决定 {data['penalties_decided']} 件",
+                   f"执行完毕 {data['penalties_executed']} 件"):
+        assert phrase in text, phrase
