@@ -15,11 +15,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 
 from safety_rules import EventStore, Migrations, Rulebook
 from safety_rules.dossier._model import CaseRecord, EnterpriseRecord, FindingRecord
 from safety_rules.dossier._procedure import record_key
-from safety_rules.dossier._store import MIGRATIONS, Dossier, due_items, findings_table
+from safety_rules.dossier._store import MIGRATIONS, Dossier, due_items, findings_table, metadata
 from safety_rules.dossier._warnings import warnings
 from safety_rules.shared._errors import RefusedTransition
 
@@ -132,6 +134,14 @@ def test_verify_names_the_first_altered_event(dossier: Dossier, book: Rulebook, 
     assert not result.ok and result.first_bad_seq == 1 and result.stream == "dossier/LY-DUST-007"
 
 
+def test_the_revisions_make_the_tables_the_code_declares(dossier: Dossier) -> None:
+    """Columns, types and indexes (partial ones included) made by the Alembic revisions are those of the table
+    definitions the projection and queries use."""
+    with dossier.store.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert [d for d in diffs if "dossier_" in repr(d)] == []
+
+
 REFERRAL = "《中华人民共和国刑法》 第一百三十四条之一（二）"
 OLD_FINDING = {"referral": REFERRAL, "refused_on": "2024-03-01", "measures": ["责令停产停业整顿"],
                "issued": {"title": "粉尘爆炸危险场所电气设备不防爆", "citations": [
@@ -172,7 +182,8 @@ def test_a_database_of_an_earlier_revision_is_upgraded(url: str, tmp_path: Path,
         inspector = sa.inspect(conn)
         assert "ix_dossier_due_county_due_on" in {i["name"] for i in inspector.get_indexes("dossier_due")}
         indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes("dossier_findings")}
-    assert "ix_dossier_findings_repeat" not in indexes and indexes["ix_dossier_findings_repeat_found"] == ["found_on"]
+    assert "ix_dossier_findings_repeat" not in indexes and indexes["ix_dossier_findings_repeat_found"][0] == "found_on"
+    assert indexes["ix_dossier_findings_overdue"][-1] == "title"
     refused = [w for w in warnings(upgraded, dt.date(2024, 6, 1)) if w.kind == "refused"]
     assert len(refused) == 1 and REFERRAL in refused[0].message and "第一百一十三条" in refused[0].provision
     upgraded.store.dispose()

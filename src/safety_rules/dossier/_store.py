@@ -101,10 +101,11 @@ findings_table = Table(
     Column("measures", Text, nullable=True),  # JSON list
     Column("doc", Text, nullable=False),
     Index("ix_dossier_findings_enterprise_rule", "enterprise_id", "rule_id"),
-    Index("ix_dossier_findings_severity_state_deadline", "severity", "state", "deadline"),
     Index("ix_dossier_findings_state", "state"),
-    Index("ix_dossier_findings_repeat_found", "found_on", sqlite_where=text("repeat_of IS NOT NULL"),
-          postgresql_where=text("repeat_of IS NOT NULL")),
+    # revision dossier_0003: covering the overdue and repeat warnings
+    Index("ix_dossier_findings_overdue", "severity", "state", "deadline", "enterprise_id", "finding_id", "title"),
+    Index("ix_dossier_findings_repeat_found", "found_on", "enterprise_id", "finding_id", "repeat_of", "rule_id",
+          "penalty", sqlite_where=text("repeat_of IS NOT NULL"), postgresql_where=text("repeat_of IS NOT NULL")),
 )
 cases_table = Table(
     "dossier_cases", metadata,
