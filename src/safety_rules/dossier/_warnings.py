@@ -120,13 +120,17 @@ def _closure(dossier: Dossier, conn: Any, candidates: list[str], as_of: dt.date)
     return out
 
 
-def query_plans(dossier: Dossier, as_of: dt.date) -> dict[str, list[str]]:
-    """EXPLAIN of the due and warning queries (the very statements they run), to show they read indexes."""
+def query_plans(dossier: Dossier, as_of: dt.date, county: str | None = None) -> dict[str, list[str]]:
+    """EXPLAIN of the due and warning queries (the very statements they run), to show they read indexes;
+    with ``county``, also of ``due`` for that county."""
     engine = dossier.store.engine
     prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    queries = _queries(as_of, _closure_editions(dossier))
+    if county is not None:
+        queries["due --county"] = due_query(as_of, county=county)
     plans = {}
     with engine.connect() as conn:
-        for name, query in _queries(as_of, _closure_editions(dossier)).items():
+        for name, query in queries.items():
             sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
             plans[name] = [" ".join(str(x) for x in row) for row in conn.exec_driver_sql(prefix + sql)]
     return plans
