@@ -268,6 +268,33 @@ def test_demand_and_court_enforcement_windows(memory: Memory, issued: dict[str, 
     memory("case.closed", {"case_id": "C1", "date": "2025-05-01"})
 
 
+def test_a_case_of_several_violations_fines_each_within_its_own_tier(book: Rulebook, memory: Memory,
+                                                                     issued: dict[str, str]) -> None:
+    """分别裁量、合并处罚: each violation's fine in its own range, adding up to the fine decided (which may exceed
+    either range alone)."""
+    signs, other = issued["signs"], finding_id(inspection(book), "dust.zone20-electrics")
+    memory("case.opened", {"case_id": "C1", "date": day(1), "finding_ids": [signs, other], "tier": "first_instance"})
+    memory("case.investigated", {"case_id": "C1", "date": day(2), "officers": OFFICER_DUMP})
+    memory("case.notified", {"case_id": "C1", "date": day(3), "hearing_offered": True})
+    decided = {"case_id": "C1", "date": day(6), "number": "罚〔2024〕2号"}
+    with pytest.raises(DossierError, match="of 2 violations.*give each one's fine once"):
+        memory("case.decided", {**decided, "fine": 60000})
+    with pytest.raises(DossierError, match="add up to 80000 yuan, not the 60000"):
+        memory("case.decided", {**decided, "fine": 60000, "finding_fines": [
+            {"finding_id": signs, "amount": 50000}, {"finding_id": other, "amount": 30000}]})
+    with pytest.raises(RefusedTransition, match=f"fine 60000 yuan is outside the 'first_instance' tier of {signs} "
+                                                "\\(0–50000 yuan\\).*第九十九条"):
+        memory("case.decided", {**decided, "fine": 90000, "finding_fines": [
+            {"finding_id": signs, "amount": 60000}, {"finding_id": other, "amount": 30000}]})
+    with pytest.raises(DossierError, match="names no violation of the case"):
+        memory("case.decided", {**decided, "fine": 80000, "finding_fines": [
+            {"finding_id": signs, "amount": 50000}, {"finding_id": other, "amount": 30000}],
+            "individual_fines": [{"who": "principal", "amount": 1000}]})
+    memory("case.decided", {**decided, "fine": 80000, "finding_fines": [
+        {"finding_id": signs, "amount": 50000}, {"finding_id": other, "amount": 30000}]})
+    assert case(memory, "C1").fine == 80000  # more than either violation's range alone allows
+
+
 def test_underpayment_is_refused(memory: Memory, issued: dict[str, str]) -> None:
     _decided(memory, issued["signs"])
     with pytest.raises(RefusedTransition, match="5000 yuan paid of a 20000"):

@@ -199,14 +199,23 @@ class Discussed(CaseStep):
     """集体讨论."""
 
 
+class FindingFine(_Payload):
+    finding_id: str = Field(pattern=ID)
+    amount: int = Field(ge=0, description="元")
+
+
 class IndividualFine(_Payload):
     who: str
     amount: int = Field(ge=0)
+    finding_id: str | None = Field(default=None, pattern=ID,
+                                   description="the violation it is for; required when the case has several")
 
 
 class Decided(CaseStep):
     number: str = Field(min_length=1, description="行政处罚决定书 编号")
     fine: int = Field(ge=0, description="元, on the enterprise")
+    finding_fines: list[FindingFine] = Field(
+        default_factory=list, description="a case of several violations: each one's fine (分别裁量), adding up to fine")
     individual_fines: list[IndividualFine] = Field(default_factory=list)
     on_the_spot: bool = Field(default=False, description="delivered when announced (当场交付)")
 

@@ -552,28 +552,48 @@ class Procedure:
         world.put(c)
 
     def _check_amounts(self, world: World, c: CaseRecord, p: Decided) -> None:
-        """A fine inside the selected tier's range, for the enterprise and for each person."""
-        for fid in c.finding_ids:
+        """Each violation's fine inside its finding's selected tier, for the enterprise and for each person. A
+        case of several violations gives each one's fine (分别裁量), and they add up to the fine decided."""
+        several = len(c.finding_ids) > 1
+        if several:
+            fines = {x.finding_id: x.amount for x in p.finding_fines}
+            if sorted(fines) != sorted(c.finding_ids) or len(fines) != len(p.finding_fines):
+                raise DossierError(f"case {c.case_id} is of {len(c.finding_ids)} violations "
+                                   f"({', '.join(c.finding_ids)}): give each one's fine once (finding_fines)")
+            if sum(fines.values()) != p.fine:
+                raise DossierError(f"case {c.case_id}: the violations' fines add up to {sum(fines.values())} yuan, "
+                                   f"not the {p.fine} yuan decided")
+        else:
+            fines = {c.finding_ids[0]: p.fine}
+        for fid, amount in fines.items():
             f: FindingRecord = world.get(FindingRecord, fid)
             tier = self._tier(f, c.tier)
             assert tier is not None
             text = f"{self._penalty_text(f)}（{c.tier}）"
             fine = tier.fine_yuan
-            if fine is None and p.fine > 0:
-                raise RefusedTransition(f"case {c.case_id}: the {c.tier!r} tier of {f.finding_id} sets no fine on the "
-                                        f"enterprise; {p.fine} yuan was decided", provision=text)
+            if fine is None and amount > 0:
+                raise RefusedTransition(f"case {c.case_id}: the {c.tier!r} tier of {fid} sets no fine on the "
+                                        f"enterprise; {amount} yuan was decided", provision=text)
             if fine is not None:
                 low = 0 if tier.discretionary else fine.min
-                if not low <= p.fine <= fine.max:
-                    raise RefusedTransition(f"case {c.case_id}: fine {p.fine} yuan is outside the {c.tier!r} tier of "
-                                            f"{f.finding_id} ({low}–{fine.max} yuan)", provision=text)
+                if not low <= amount <= fine.max:
+                    raise RefusedTransition(f"case {c.case_id}: fine {amount} yuan is outside the {c.tier!r} tier of "
+                                            f"{fid} ({low}–{fine.max} yuan)", provision=text)
+        for person in p.individual_fines:
+            named = person.finding_id or (None if several else c.finding_ids[0])
+            if named is None or named not in c.finding_ids:
+                raise DossierError(f"case {c.case_id}: the fine on {person.who} names no violation of the case "
+                                   f"(finding_id: one of {', '.join(c.finding_ids)})")
+            f = world.get(FindingRecord, named)
+            tier = self._tier(f, c.tier)
+            assert tier is not None
             ranges: dict[str, Any] = {i.who: i.fine_yuan for i in tier.individuals if i.fine_yuan is not None}
-            for person in p.individual_fines:
-                r = ranges.get(person.who)
-                if r is None or not r.min <= person.amount <= r.max:
-                    allowed = f"{r.min}–{r.max} yuan" if r else f"the tier fines {sorted(ranges) or 'no person'}"
-                    raise RefusedTransition(f"case {c.case_id}: fine {person.amount} yuan on {person.who} is outside "
-                                            f"the {c.tier!r} tier ({allowed})", provision=text)
+            r = ranges.get(person.who)
+            if r is None or not r.min <= person.amount <= r.max:
+                allowed = f"{r.min}–{r.max} yuan" if r else f"the tier fines {sorted(ranges) or 'no person'}"
+                raise RefusedTransition(f"case {c.case_id}: fine {person.amount} yuan on {person.who} is outside "
+                                        f"the {c.tier!r} tier of {named} ({allowed})",
+                                        provision=f"{self._penalty_text(f)}（{c.tier}）")
 
     def _not_penalised(self, world: World, eid: str, p: NotPenalised, _seq: int) -> None:
         c = self._case_of(world, eid, p.case_id)
