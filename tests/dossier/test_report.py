@@ -48,9 +48,21 @@ def test_report_figures_are_counted_from_the_events(sample_db: str) -> None:
     assert sum(r["problems_by_industry"].values()) == r["problems"]
     last = r["closure_over_time"][-1]
     assert last["open"] + last["closed"] == r["problems"] and (last["open"], last["closed"]) == (r["open"], r["closed"])
-    kinds = Counter(x["kind"] for x in lines if x["enterprise"] in inspected)
+    mine = [x for x in lines if x["enterprise"] in inspected]
+    kinds = Counter(x["kind"] for x in mine)
     assert r["documents_by_kind"]["行政处罚决定书"] == kinds["case.decided"]
+    opened = kinds["case.opened"] + sum(1 for x in mine if x["kind"] == "finding.reinspected" and
+                                        x["payload"].get("case_id"))
+    assert r["documents_by_kind"]["立案审批表"] == opened  # failed re-inspections open cases too
+    # one 责令限期整改指令书 per enterprise and day, however many findings it orders
+    orders = {(x["enterprise"], x["payload"]["date"]) for x in mine if x["kind"] == "finding.ordered"}
+    assert r["documents_by_kind"]["责令限期整改指令书"] == len(orders) < kinds["finding.ordered"]
     assert r["penalties_decided"] == kinds["case.decided"] and r["fines_decided_yuan"] > 0
+    fined = {x["payload"]["case_id"] for x in mine if x["kind"] == "case.decided" and x["payload"]["fine"] > 0}
+    paid = [x["payload"] for x in mine if x["kind"] == "case.paid" and x["payload"]["case_id"] in fined
+            and x["payload"]["date"] <= "2025-06-30"]
+    assert (r["penalties_executed"], r["fines_executed_yuan"]) == (len(paid), sum(p["amount"] for p in paid))
+    assert r["enforcement_applied"] == kinds["case.enforcement-applied"] > 0  # applied, not counted as executed
 
 
 def _chromium() -> str | None:
@@ -89,5 +101,6 @@ def test_the_html_report_shows_every_figure_in_chromium(sample_db: str, tmp_path
                    f"拟立案处罚企业 {data['enterprises_proposed_for_penalty']} 家",
                    f"拟立案处罚违法行为 {data['violations_proposed_for_penalty']} 项",
                    f"重大事故隐患 {data['major_hazards']} 项", f"作出行政处罚决定 {data['penalties_decided']} 件",
-                   f"执行完毕 {data['penalties_executed']} 件"):
+                   f"执行完毕 {data['penalties_executed']} 件",
+                   f"申请人民法院强制执行 {data['enforcement_applied']} 件"):
         assert phrase in text, phrase

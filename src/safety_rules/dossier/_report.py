@@ -28,7 +28,6 @@ DOCUMENTS: dict[str, str] = {
     "case.not-penalised": "不予行政处罚决定书", "case.demanded": "催告书", "case.enforcement-applied": "强制执行申请书",
     "case.closed": "结案审批表",
 }
-EXECUTED = ("paid", "enforcement_applied", "closed")
 
 
 def campaign_report(world: MemoryWorld, documents: Counter[str], campaign: str, *, as_of: dt.date,
@@ -53,7 +52,9 @@ def campaign_report(world: MemoryWorld, documents: Counter[str], campaign: str, 
     proposed_findings = {fid for c in cases for fid in c.finding_ids}
     proposed_enterprises = {c.enterprise_id for c in cases}
     decided = [c for c in cases if c.decided_on is not None and c.decided_on <= as_of]
-    executed = [c for c in decided if c.state in EXECUTED and c.fine and (c.paid_on or c.enforcement_applied_on)]
+    # executed: paid in full by as_of; an application to the court is not yet execution
+    executed = [c for c in decided if c.fine and c.paid_on is not None and c.paid_on <= as_of]
+    to_court = [c for c in decided if c.enforcement_applied_on is not None and c.enforcement_applied_on <= as_of]
     start = min(i.inspection.date for i in inspections)
     end = max(i.inspection.date for i in inspections)
     report: dict[str, Any] = {
@@ -71,7 +72,8 @@ def campaign_report(world: MemoryWorld, documents: Counter[str], campaign: str, 
         "violations_proposed_for_penalty": len(proposed_findings),
         "violations_proposed_per_enterprise": round(len(proposed_findings) / len(enterprises), 2),
         "penalties_decided": len(decided), "fines_decided_yuan": sum(c.fine or 0 for c in decided),
-        "penalties_executed": len(executed), "fines_executed_yuan": sum(c.paid or c.fine or 0 for c in executed),
+        "penalties_executed": len(executed), "fines_executed_yuan": sum(c.paid or 0 for c in executed),
+        "enforcement_applied": len(to_court),
         "closure_over_time": _closure(findings, start, as_of),
         "open": sum(1 for f in findings if _open_on(f, as_of)),
         "closed": sum(1 for f in findings if not _open_on(f, as_of)),
@@ -130,7 +132,8 @@ def campaign_report_markdown(r: dict[str, Any]) -> str:
     lines += ["", "## 二、整改与处罚", "",
               f"截至 {r['as_of']}：问题未销号 {r['open']} 项，已销号（含撤销）{r['closed']} 项；作出行政处罚决定 "
               f"{r['penalties_decided']} 件，罚款 {r['fines_decided_yuan']} 元；执行完毕 {r['penalties_executed']} 件，"
-              f"{r['fines_executed_yuan']} 元。", "", "| 日期 | 未销号 | 已销号 |", "|---|---:|---:|"]
+              f"{r['fines_executed_yuan']} 元；申请人民法院强制执行 {r['enforcement_applied']} 件。", "",
+              "| 日期 | 未销号 | 已销号 |", "|---|---:|---:|"]
     lines += [f"| {p['date']} | {p['open']} | {p['closed']} |" for p in r["closure_over_time"]]
     return "\n".join(lines) + "\n"
 
@@ -209,18 +212,32 @@ def _json(r: dict[str, Any]) -> str:
 
 
 def fold_campaigns(dossier: Dossier, as_of: dt.date | None = None) -> tuple[MemoryWorld, dict[str, Counter[str]]]:
-    """Every state from the events, and the documents each campaign issued (on or before ``as_of``)."""
+    """Every state from the events, and the documents each campaign issued (on or before ``as_of``), by kind.
+
+    A document covers what was issued together: one 责令限期整改指令书 (现场处理措施决定书, 整改复查意见书,
+    延期审批) per enterprise and day however many findings it lists, one 现场检查记录 per inspection, and each
+    case document once per case.
+    """
     world = MemoryWorld()
-    documents: dict[str, Counter[str]] = {}
+    issued: dict[str, set[tuple[str, ...]]] = {}
     for e, payload in dossier.folding(world):
         if e.kind not in DOCUMENTS or (as_of is not None and getattr(payload, "date", as_of) > as_of):
             continue
         if e.kind == "inspection":
-            campaign = payload.campaign  # type: ignore[attr-defined]
+            campaign, key = payload.campaign, payload.inspection_id  # type: ignore[attr-defined]
+        elif e.kind == "finding.reinspected" and payload.case_id:  # type: ignore[attr-defined]
+            # a failed re-inspection also opens its case (立案)
+            case = world.get(CaseRecord, payload.case_id)  # type: ignore[attr-defined]
+            if case.campaign is not None:
+                issued.setdefault(case.campaign, set()).add(("case.opened", case.case_id))
+            campaign = world.get(FindingRecord, payload.finding_id).campaign  # type: ignore[attr-defined]
+            key = f"{e.stream} {payload.date}"  # type: ignore[attr-defined]
         elif e.kind.startswith("finding."):
             campaign = world.get(FindingRecord, payload.finding_id).campaign  # type: ignore[attr-defined]
+            key = f"{e.stream} {payload.date}"  # type: ignore[attr-defined]
         else:
             campaign = world.get(CaseRecord, payload.case_id).campaign  # type: ignore[attr-defined]
+            key = payload.case_id  # type: ignore[attr-defined]
         if campaign is not None:
-            documents.setdefault(campaign, Counter())[e.kind] += 1
-    return world, documents
+            issued.setdefault(campaign, set()).add((e.kind, key))
+    return world, {campaign: Counter(kind for kind, _ in keys) for campaign, keys in issued.items()}
