@@ -713,7 +713,3 @@ class Procedure:
         c.state, c.closed_on = "closed", p.date
         world.put(c)
         self._enterprise_touched(world, eid, p.date, c)
-
-
-def open_findings(findings: list[FindingRecord]) -> list[FindingRecord]:
-    return [f for f in findings if f.state in OPEN_FINDING]

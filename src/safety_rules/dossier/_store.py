@@ -541,12 +541,3 @@ def _entry(entry: Any, path: Path, line: int | None) -> tuple[str, str, dict[str
     if not isinstance(entry["payload"], dict):
         raise SchemaError("payload must be a mapping", path=path, line=line)
     return str(entry["enterprise"]), str(entry["kind"]), json.loads(json.dumps(entry["payload"], default=str))
-
-
-def dump_event(enterprise: str, kind: str, payload: Mapping[str, Any]) -> str:
-    return json.dumps({"enterprise": enterprise, "kind": kind, "payload": payload}, ensure_ascii=False,
-                      sort_keys=True, default=str)
-
-
-def iter_records(items: Iterable[BaseModel]) -> list[dict[str, Any]]:
-    return [json.loads(i.model_dump_json()) for i in items]

@@ -1,7 +1,8 @@
 """Findings carry their criminal referral (移送) as a column; due items get a (county, due_on) index.
 
-The referral was kept only inside each finding's JSON; ``warnings`` now filters on it, so it
-becomes a column, filled in from the JSON of the findings already recorded.
+The referral was kept only inside each finding's JSON; the refusal warnings print it, so it
+becomes a column, filled in from the JSON of the findings already recorded. The county index
+serves ``due --county``.
 
 Revision ID: dossier_0002
 Revises: dossier_0001
