@@ -294,7 +294,9 @@ def main() -> None:
     singles, batched = (100, 1_000) if args.quick else (300, 3_000)
     os.environ.pop("SAFETY_RULES_HMAC_KEY", None)  # the same work on every run
     book = Rulebook.load(ROOT / "rules")
-    figures: dict[str, Any] = {"as_of": AS_OF.isoformat(), "rulebook": book.version}
+    # the machine's load (other processes) beside the figures: absolute rates depend on it, ratios less
+    figures: dict[str, Any] = {"as_of": AS_OF.isoformat(), "rulebook": book.version,
+                               "load_average_at_start": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory() as tmp:
         figures["sqlite"] = measure(f"sqlite:///{Path(tmp) / 'dossier.sqlite3'}", book, enterprises, target, singles,
                                     batched)
@@ -306,6 +308,9 @@ def main() -> None:
         report("PostgreSQL", figures["postgresql"])
     else:
         print("PostgreSQL: not measured (no --pg-url / $SAFETY_RULES_TEST_PG_URL)")
+    figures["load_average_at_end"] = os.getloadavg()[0]
+    print(f"load average (1 min): {figures['load_average_at_start']:.1f} at the start, "
+          f"{figures['load_average_at_end']:.1f} at the end, on {os.cpu_count()} CPUs")
     print(json.dumps(figures, ensure_ascii=False))
     sys.stdout.flush()
 

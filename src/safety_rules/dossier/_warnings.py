@@ -71,26 +71,26 @@ def warnings(dossier: Dossier, as_of: dt.date) -> list[DossierWarning]:
     cite = dossier.procedure.cite
     queries = _queries(as_of, _closure_editions(dossier))
     found: list[DossierWarning] = []
+    # rows unpacked by position: a city's warnings are tens of thousands of rows
     with dossier.store.engine.connect() as conn:
         measure = cite(WSL, "measure-major-hazard-withdrawal", as_of)
-        for r in conn.execute(queries["major-hazard-overdue"]):
-            found.append(DossierWarning("major-hazard-overdue", r.enterprise_id, [r.finding_id], r.deadline,
-                                 f"重大事故隐患「{r.title}」整改期限 {r.deadline.isoformat()} 已过，"
-                                 f"仍未销号（{r.state}）", measure))
-        found += _closure(dossier, conn, [r.enterprise_id for r in conn.execute(queries["closure"])], as_of)
-        for r in conn.execute(queries["repeat"]):
-            found.append(DossierWarning("repeat", r.enterprise_id, [r.repeat_of, r.finding_id], r.found_on,
-                                 f"同一规则 {r.rule_id} 在本企业再次发现（前次 {r.repeat_of}）",
-                                 r.penalty or r.rule_id))
+        for fid, eid, title, deadline, state in conn.execute(queries["major-hazard-overdue"]):
+            found.append(DossierWarning("major-hazard-overdue", eid, [fid], deadline,
+                                        f"重大事故隐患「{title}」整改期限 {deadline.isoformat()} 已过，"
+                                        f"仍未销号（{state}）", measure))
+        found += _closure(dossier, conn, [eid for eid, in conn.execute(queries["closure"])], as_of)
+        for fid, eid, earlier, rule, found_on, penalty in conn.execute(queries["repeat"]):
+            found.append(DossierWarning("repeat", eid, [earlier, fid], found_on,
+                                        f"同一规则 {rule} 在本企业再次发现（前次 {earlier}）", penalty or rule))
         closure = cite(WSL, "closure", as_of)
-        for r in conn.execute(queries["refused"]):
-            measures: list[str] = json.loads(r.measures or "[]")
-            parts = [f"拒不执行整改指令（{r.refused_on}）", *measures]
-            if r.referral:
-                parts.append(f"涉嫌危险作业罪，移送：{r.referral}")
-            provision = closure if any("停产停业整顿" in m for m in measures) else (r.penalty or r.rule_id)
-            found.append(DossierWarning("refused", r.enterprise_id, [r.finding_id], r.refused_on or r.found_on,
-                                 "；".join(parts), provision))
+        for fid, eid, rule, found_on, refused_on, measures_json, referral, penalty in conn.execute(
+                queries["refused"]):
+            measures: list[str] = json.loads(measures_json or "[]")
+            parts = [f"拒不执行整改指令（{refused_on}）", *measures]
+            if referral:
+                parts.append(f"涉嫌危险作业罪，移送：{referral}")
+            provision = closure if any("停产停业整顿" in m for m in measures) else (penalty or rule)
+            found.append(DossierWarning("refused", eid, [fid], refused_on or found_on, "；".join(parts), provision))
     return sorted(found, key=lambda w: (w.kind, w.enterprise_id, w.day, w.subjects))
 
 
