@@ -68,8 +68,8 @@ def test_verify_names_a_changed_and_a_missing_evidence_file(tmp_path: Path) -> N
     missing.unlink()
     code, said, _ = run("dossier", "verify", "--db", db)
     assert code == 1
-    assert "evidence: FAILED — evidence photo.txt (seq 6" in said and "changed: its content no longer" in said
-    assert "evidence: FAILED — evidence report.txt (seq 7" in said and "missing from" in said
+    assert "evidence: FAILED — evidence photo.txt (seq" in said and "changed: its content no longer" in said
+    assert "evidence: FAILED — evidence report.txt (seq" in said and "missing from" in said
     code, _, err = run("dossier", "evidence", "add", str(tmp_path / "photo.txt"), "--enterprise", "LY-DUST-007",
                        "--kind", "视听资料", "--method", "拍摄", "--made-at", "2024-09-20 10:00", "--made-by", "李明",
                        "--proves", "x", "--source", "x", "--db", db)

@@ -41,6 +41,14 @@ def finding_id(events: list[tuple[str, str, dict[str, Any]]], rule_id: str) -> s
     return next(p["finding_id"] for _e, k, p in events if k == "finding" and p["rule_id"] == rule_id)
 
 
+def refusable(events: Events) -> tuple[str, str]:
+    """(finding id, rule id) of the first major hazard whose penalty has a 拒不执行 tier that suspends (责令停产
+    停业整顿): found by its sanction, since the rules that carry one change as the rulebook grows."""
+    return next((p["finding_id"], p["rule_id"]) for _e, k, p in events
+                if k == "finding" and p["severity"] == "major_hazard" and p["sanction"] and
+                any(t["trigger"] == "refused" and t.get("suspension") for t in p["sanction"]["tiers"]))
+
+
 class Memory:
     """A dossier folded in memory: apply events one by one, as the projection does."""
 

@@ -14,7 +14,7 @@ from safety_rules.dossier._store import load_event_file
 from safety_rules.shared._errors import DossierError, NotFoundError, RefusedTransition
 
 from ..conftest import EXAMPLES
-from .conftest import INSPECTED, OFFICER_DUMP, WOOD, Memory, finding_id, inspection
+from .conftest import INSPECTED, OFFICER_DUMP, WOOD, Memory, finding_id, inspection, refusable
 
 SIGNS = "dust.warning-signs"  # a violation: 2021 第九十九条, first-instance fine, overdue tier
 ZONE20 = "dust.zone20-electrics"  # a major hazard: 2021 第一百零二条
@@ -35,7 +35,7 @@ def evidence(memory: Memory, fid: str, sha: str = "a" * 64, n: int = 1) -> None:
 def issued(book: Rulebook, memory: Memory) -> dict[str, str]:
     events = inspection(book)
     memory.all(events)
-    return {"signs": finding_id(events, SIGNS), "zone20": finding_id(events, ZONE20)}
+    return {"signs": finding_id(events, SIGNS), "zone20": finding_id(events, ZONE20), "refusable": refusable(events)[0]}
 
 
 def f(memory: Memory, fid: str) -> FindingRecord:
@@ -134,7 +134,7 @@ def test_suspension_is_for_major_hazards_and_resumes_only_after_request_and_revi
 
 
 def test_refusal_of_a_major_hazard_order_flags_referral_and_measures(memory: Memory, issued: dict[str, str]) -> None:
-    fid = issued["zone20"]
+    fid = issued["refusable"]
     memory("finding.ordered", {"finding_id": fid, "date": day(0), "days": 5})
     memory("finding.refused", {"finding_id": fid, "date": day(7), "real_danger": True})
     record = f(memory, fid)
@@ -233,7 +233,7 @@ def test_steps_are_dated_in_order_and_a_decision_dated_before_the_notice_is_refu
 
 
 def test_suspension_cases_must_offer_a_hearing(memory: Memory, issued: dict[str, str]) -> None:
-    fid = issued["zone20"]
+    fid = issued["refusable"]
     memory("finding.ordered", {"finding_id": fid, "date": day(0)})
     memory("finding.refused", {"finding_id": fid, "date": day(2)})
     memory("case.opened", {"case_id": "C1", "date": day(3), "finding_ids": [fid], "tier": "refused"})

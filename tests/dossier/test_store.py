@@ -26,7 +26,7 @@ from safety_rules.dossier._warnings import warnings
 from safety_rules.shared._errors import RefusedTransition
 
 from ..conftest import EXAMPLES, RULES, tamper
-from .conftest import OFFICER_DUMP, finding_id, inspection
+from .conftest import OFFICER_DUMP, finding_id, inspection, refusable
 
 ZONE20, SIGNS = "dust.zone20-electrics", "dust.warning-signs"
 
@@ -102,13 +102,14 @@ def test_a_case_named_like_a_finding_keeps_both_due_lists(dossier: Dossier, book
 def test_warnings(dossier: Dossier, book: Rulebook) -> None:
     events = inspection(book)
     dossier.record(events)
-    zone20 = finding_id(events, ZONE20)
-    dossier.record([("LY-DUST-007", "finding.ordered", {"finding_id": zone20, "date": "2024-09-20", "days": 5})])
-    dossier.record(inspection(book, dt.date(2024, 11, 1), "I2"))
+    major, rule = refusable(events)
+    dossier.record([("LY-DUST-007", "finding.ordered", {"finding_id": major, "date": "2024-09-20", "days": 5})])
+    again = inspection(book, dt.date(2024, 11, 1), "I2")
+    dossier.record(again)
     kinds = {(w.kind, tuple(w.subjects)) for w in warnings(dossier, dt.date(2024, 11, 2))}
-    assert ("major-hazard-overdue", (zone20,)) in kinds
-    assert ("repeat", (zone20, "I2-04")) in kinds
-    dossier.record([("LY-DUST-007", "finding.refused", {"finding_id": zone20, "date": "2024-11-02",
+    assert ("major-hazard-overdue", (major,)) in kinds
+    assert ("repeat", (major, finding_id(again, rule))) in kinds
+    dossier.record([("LY-DUST-007", "finding.refused", {"finding_id": major, "date": "2024-11-02",
                                                         "real_danger": True})])
     refused = [w for w in warnings(dossier, dt.date(2024, 11, 3)) if w.kind == "refused"]
     assert refused and "危险作业罪" in refused[0].message and "第一百一十三条" in refused[0].provision
