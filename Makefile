@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 DEMO_LOG := sqlite:///var/demo-evaluations.sqlite3
+DEMO_DOSSIER := var/demo-dossier.sqlite3
 
 demo: $(STAMP)
 	$(BIN)/safety-rules check rules/
@@ -43,6 +44,13 @@ demo: $(STAMP)
 	$(BIN)/safety-rules experts verify-log --log $(DEMO_LOG)
 	$(BIN)/safety-rules plan examples/campaigns/linyi-2017-09.yaml --ics var/linyi-2017-09.ics
 	$(BIN)/safety-rules checklist --industry dust --as-of 2024-06-01 --region 371302 -f xlsx -o var/checklist-dust.xlsx
+	@rm -rf var/demo-dossier.sqlite3*
+	$(BIN)/safety-rules dossier record examples/dossier/campaigns.jsonl --evidence examples/dossier/evidence --db $(DEMO_DOSSIER)
+	$(BIN)/safety-rules dossier verify --db $(DEMO_DOSSIER)
+	$(BIN)/safety-rules report 2024-09 --compare 2024-06 --as-of 2025-06-30 --db $(DEMO_DOSSIER)
+	$(BIN)/safety-rules report 2024-09 --compare 2024-06 --as-of 2025-06-30 --db $(DEMO_DOSSIER) --format html --output var/report-2024-09.html
+	$(BIN)/safety-rules dossier due --as-of 2024-10-08 --within 3 --db $(DEMO_DOSSIER)
+	$(BIN)/safety-rules dossier warnings --as-of 2024-12-31 --db $(DEMO_DOSSIER)
 
 test: $(STAMP) lint
 	$(BIN)/safety-rules check rules/

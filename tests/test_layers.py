@@ -6,6 +6,8 @@ A new subpackage must be added here, with the rooms below it that it may use.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import safety_rules
@@ -61,3 +63,15 @@ def test_public_api_is_one_sorted_list() -> None:
     assert names == sorted(names, key=lambda n: (n[0].islower(), n)), "keep __all__ alphabetised"
     missing = [n for n in names if not hasattr(safety_rules, n)]
     assert not missing
+
+
+def test_the_dossier_is_imported_on_first_use() -> None:
+    """``import safety_rules`` stays clear of the dossier room and its holiday calendar; its names are there
+    when asked for."""
+    probe = ("import sys, safety_rules\n"
+             "before = sorted(m for m in sys.modules\n"
+             "                if m.startswith('safety_rules.dossier') or m == 'chinese_calendar')\n"
+             "assert safety_rules.Dossier.__name__ == 'Dossier' and 'Dossier' in dir(safety_rules)\n"
+             "print(before, 'chinese_calendar' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["[]", "True"]

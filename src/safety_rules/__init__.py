@@ -2,10 +2,10 @@
 
 Everything public is listed in ``__all__``; the modules themselves are private.
 
-The names of the expert registry, of field work (planner, checklists) and of the event
-store are imported on first use: they need SQLAlchemy, Alembic, OR-Tools and openpyxl,
-which rules-only use (load, assess, check) never touches, and importing them would
-multiply the start-up time of every ``safety-rules assess``.
+The names of the expert registry, of field work (planner, checklists), of the enforcement
+dossier and of the event store are imported on first use: they need SQLAlchemy, Alembic,
+OR-Tools, openpyxl and the holiday calendar, which rules-only use (load, assess, check) never
+touches, and importing them would multiply the start-up time of every ``safety-rules assess``.
 """
 
 from __future__ import annotations
@@ -33,9 +33,12 @@ from .law._catalog import ResolvedCitation, Sanction, Tier
 from .revisions._diff import Change, RevisionDiff, Witness, compare_rulebooks
 from .revisions._impact import Impact, OutcomeChange, revision_impact
 from .shared._errors import (
+    CalendarError,
+    DossierError,
     EvaluationLogError,
     EventStoreError,
     EventValueError,
+    EvidenceError,
     ExpressionError,
     FactError,
     InputError,
@@ -44,6 +47,7 @@ from .shared._errors import (
     NotFoundError,
     PlanningError,
     Problem,
+    RefusedTransition,
     RegistryLogError,
     RevisionError,
     RulebookError,
@@ -54,6 +58,23 @@ from .shared._errors import (
 )
 
 if TYPE_CHECKING:
+    from .dossier._due import DueItem
+    from .dossier._evidence import EvidenceCheck, EvidenceProblem
+    from .dossier._model import (
+        CaseRecord,
+        EnterpriseRecord,
+        EvidenceAdded,
+        EvidenceRecord,
+        FindingIssued,
+        FindingRecord,
+        Inspection,
+        InspectionRecord,
+        Officer,
+    )
+    from .dossier._replay import ReplayChange
+    from .dossier._report import campaign_report_html, campaign_report_markdown
+    from .dossier._store import Dossier
+    from .dossier._warnings import DossierWarning
     from .experts._evaluation_log import Evaluation, EvaluationLog, EvaluationRecord, LegacyRecord, load_evaluations
     from .experts._matching import Assignment, CaseResult, Exclusion, MatchResult, PolicyUsed, ScoreTerms, match
     from .experts._records import AssignmentRecord, ExpertFinding, FindingOutcome, RegistryLog, Withdrawal
@@ -91,6 +112,14 @@ if TYPE_CHECKING:
     )
 
 _LAZY: dict[str, str] = {
+    "DueItem": ".dossier._due",
+    **dict.fromkeys(["EvidenceCheck", "EvidenceProblem"], ".dossier._evidence"),
+    **dict.fromkeys(["CaseRecord", "EnterpriseRecord", "EvidenceAdded", "EvidenceRecord", "FindingIssued",
+                     "FindingRecord", "Inspection", "InspectionRecord", "Officer"], ".dossier._model"),
+    "ReplayChange": ".dossier._replay",
+    **dict.fromkeys(["campaign_report_html", "campaign_report_markdown"], ".dossier._report"),
+    "Dossier": ".dossier._store",
+    "DossierWarning": ".dossier._warnings",
     **dict.fromkeys(["Evaluation", "EvaluationLog", "EvaluationRecord", "LegacyRecord", "load_evaluations"],
                     ".experts._evaluation_log"),
     **dict.fromkeys(["Assignment", "CaseResult", "Exclusion", "MatchResult", "PolicyUsed", "ScoreTerms", "match"],
@@ -135,8 +164,10 @@ __all__ = [
     "Assessment",
     "Assignment",
     "AssignmentRecord",
+    "CalendarError",
     "Campaign",
     "Case",
+    "CaseRecord",
     "CaseResult",
     "Change",
     "CheckReport",
@@ -144,7 +175,12 @@ __all__ = [
     "CountedEvaluation",
     "Counts",
     "CoverageReport",
+    "Dossier",
+    "DossierError",
+    "DossierWarning",
+    "DueItem",
     "Enterprise",
+    "EnterpriseRecord",
     "Evaluation",
     "EvaluationLog",
     "EvaluationLogError",
@@ -153,6 +189,11 @@ __all__ = [
     "EventStore",
     "EventStoreError",
     "EventValueError",
+    "EvidenceAdded",
+    "EvidenceCheck",
+    "EvidenceError",
+    "EvidenceProblem",
+    "EvidenceRecord",
     "Exclusion",
     "Expert",
     "ExpertFinding",
@@ -161,9 +202,13 @@ __all__ = [
     "ExpressionError",
     "FactError",
     "Finding",
+    "FindingIssued",
     "FindingOutcome",
+    "FindingRecord",
     "Impact",
     "InputError",
+    "Inspection",
+    "InspectionRecord",
     "LegacyRecord",
     "LogIntegrityError",
     "MatchResult",
@@ -172,6 +217,7 @@ __all__ = [
     "NewEvent",
     "NotEncoded",
     "NotFoundError",
+    "Officer",
     "OutcomeChange",
     "PartCoverage",
     "PastAssignment",
@@ -186,8 +232,10 @@ __all__ = [
     "Question",
     "Reason",
     "RecordRef",
+    "RefusedTransition",
     "RegistryLog",
     "RegistryLogError",
+    "ReplayChange",
     "ResolvedCitation",
     "RevisionDiff",
     "RevisionError",
@@ -211,6 +259,8 @@ __all__ = [
     "WorkbookError",
     "YamlError",
     "build_checklist",
+    "campaign_report_html",
+    "campaign_report_markdown",
     "check_plan",
     "check_rulebook",
     "checklist_html",

@@ -456,9 +456,9 @@ def schema(
 
 
 def with_every_command() -> typer.Typer:
-    """``app`` with the ``checklist``, ``experts``, ``plan``, ``diff`` and ``impact`` commands added
-    (they bring SQLAlchemy, OR-Tools and openpyxl)."""
-    from . import _checklist, _experts, _fieldwork, _revisions  # noqa: F401  - they add their commands
+    """``app`` with the ``checklist``, ``dossier``, ``report``, ``experts``, ``plan``, ``diff`` and ``impact``
+    commands added (they bring SQLAlchemy, OR-Tools, openpyxl and the holiday calendar)."""
+    from . import _checklist, _dossier, _experts, _fieldwork, _revisions  # noqa: F401  - add those commands
 
     return app
 

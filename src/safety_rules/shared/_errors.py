@@ -32,6 +32,13 @@ can print each one as ``path:line: rule-id: message``.
     ├── MatchingError               an expert-matching request that cannot be processed
     ├── PlanningError               a campaign-planning request that cannot be processed
     │                               (a campaign that does not fit is a result, not an error)
+    ├── DossierError                the enforcement dossier (一企一册) cannot take an event
+    │   ├── RefusedTransition       a step the law forbids (a decision before 告知, closing a
+    │   │                           finding never re-inspected, a fine outside the tier's
+    │   │                           range, a 2021-only sanction for an act under the 2014
+    │   │                           law); ``provision`` names the provision that forbids it
+    │   ├── CalendarError           a date outside the years the holiday calendar covers
+    │   └── EvidenceError           an evidence file missing, changed or unreadable
     └── EventStoreError             the hash-chained event store cannot be opened, read or
         │                           written: a missing path opened read-only, an old schema,
         │                           a database error, a missing HMAC key
@@ -208,6 +215,28 @@ class MatchingError(SafetyRulesError):
 
 class PlanningError(SafetyRulesError):
     """A campaign-planning request that cannot be processed."""
+
+
+class DossierError(SafetyRulesError):
+    """The enforcement dossier cannot take an event (unknown finding or case, bad payload)."""
+
+
+class RefusedTransition(DossierError):
+    """A step the law forbids; ``context["provision"]`` names the provision that forbids it."""
+
+    def __init__(self, message: str, *, provision: str, **context: Any) -> None:
+        self.provision = provision
+        if provision not in message:
+            message = f"{message} ({provision})"
+        super().__init__(message, provision=provision, **context)
+
+
+class CalendarError(DossierError):
+    """A date the holiday calendar does not cover: never a silent guess."""
+
+
+class EvidenceError(DossierError):
+    """An evidence file that is missing, changed or cannot be read."""
 
 
 class EventStoreError(SafetyRulesError):

@@ -1,0 +1,1 @@
+"""The enforcement dossier (一企一册): findings, cases and deadlines on the shared event store."""
