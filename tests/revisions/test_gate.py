@@ -4,6 +4,7 @@ entry naming its change ids (two real git revisions)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -24,9 +25,10 @@ def _git(repo: Path, *args: str) -> None:
 
 @pytest.fixture()
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A rule repository with one commit of the bundled rules, as the working directory."""
+    """A rule repository with one commit of the bundled rules and no changelog yet, as the working directory."""
     root = tmp_path / "rule-repo"
     shutil.copytree(RULES, root / "rules")
+    (root / "rules" / "CHANGELOG.md").unlink(missing_ok=True)
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "base")
@@ -62,9 +64,11 @@ def test_a_revision_with_impact_but_no_version_bump_fails(repo: Path) -> None:
 def test_a_changelog_that_misses_an_id_fails(repo: Path) -> None:
     raise_threshold(repo / "rules")
     rulebook = repo / "rules" / "rulebook.yaml"
-    rulebook.write_text(rulebook.read_text(encoding="utf-8").replace("version: 2026.11.0", "version: 2026.12.0"),
-                        encoding="utf-8")
-    (repo / "rules" / "CHANGELOG.md").write_text("## 2026.12.0\n\n- 未列编号\n\n## 2026.11.0\n", encoding="utf-8")
+    text = rulebook.read_text(encoding="utf-8")
+    old = re.search(r"^version: (\S+)$", text, re.M)
+    assert old is not None
+    rulebook.write_text(text.replace(old[0], f"version: {old[1]}.1"), encoding="utf-8")
+    (repo / "rules" / "CHANGELOG.md").write_text(f"## {old[1]}.1\n\n- 未列编号\n\n## {old[1]}\n", encoding="utf-8")
     code, out, _ = run_cli("check", "--base", "main", "-f", "json")
     data = json.loads(out)
     assert code == 1 and [p["code"] for p in data["problems"]] == ["SR607"]
