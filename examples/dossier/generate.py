@@ -231,21 +231,26 @@ class Campaign:
             self.add(applied + dt.timedelta(days=30), eid, "case.closed", {"case_id": cid})
 
 
-def main() -> None:
+def build() -> tuple[str, dict[str, bytes]]:
+    """The sample as it should be committed: the events file's text and the evidence files."""
     book = Rulebook.load(ROOT / "rules")
     campaign = Campaign(book, random.Random(20240922), VIOLATIONS)
     for name, start, days, count in CAMPAIGNS:
         campaign.run(name, start, days, count)
     events = sorted(campaign.events, key=lambda e: (e[0], e[1]))
-    with (HERE / "campaigns.jsonl").open("w", encoding="utf-8") as f:
-        for _day, _n, enterprise, kind, payload in events:
-            f.write(json.dumps({"enterprise": enterprise, "kind": kind, "payload": payload}, ensure_ascii=False,
-                               sort_keys=True) + "\n")
+    text = "".join(json.dumps({"enterprise": enterprise, "kind": kind, "payload": payload}, ensure_ascii=False,
+                              sort_keys=True) + "\n" for _day, _n, enterprise, kind, payload in events)
+    return text, dict(sorted(campaign.evidence.items()))
+
+
+def main() -> None:
+    text, evidence = build()
+    (HERE / "campaigns.jsonl").write_text(text, encoding="utf-8")
     shutil.rmtree(HERE / "evidence", ignore_errors=True)
     (HERE / "evidence").mkdir()
-    for name, content in sorted(campaign.evidence.items()):
+    for name, content in evidence.items():
         (HERE / "evidence" / name).write_bytes(content)
-    print(f"{len(events)} events, {len(campaign.evidence)} evidence files")
+    print(f"{text.count(chr(10))} events, {len(evidence)} evidence files")
 
 
 if __name__ == "__main__":
