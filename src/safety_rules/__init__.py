@@ -91,7 +91,7 @@ if TYPE_CHECKING:
         load_policy,
     )
     from .experts._scores import CountedEvaluation, ExpertScore, expert_scores
-    from .fieldwork._campaign import Campaign, load_campaign
+    from .fieldwork._campaign import Campaign, PrioritySource, load_campaign
     from .fieldwork._checklist import Checklist, build_checklist
     from .fieldwork._checklist_html import checklist_html
     from .fieldwork._checklist_import import read_checklist_workbook
@@ -101,6 +101,7 @@ if TYPE_CHECKING:
     from .fieldwork._plan import Explanation, Plan, PlanCheck, PlanFile, TeamDay, Violation, Visit
     from .fieldwork._plan_check import check_plan, load_plan
     from .fieldwork._planner import plan_campaign
+    from .fieldwork._priorities import campaign_with_dossier
     from .shared._events import (
         Event,
         EventStore,
@@ -129,7 +130,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(["Case", "Expert", "PastAssignment", "Policy", "PolicyBook", "load_cases", "load_experts",
                      "load_history", "load_policies", "load_policy"], ".experts._registry"),
     **dict.fromkeys(["CountedEvaluation", "ExpertScore", "expert_scores"], ".experts._scores"),
-    **dict.fromkeys(["Campaign", "load_campaign"], ".fieldwork._campaign"),
+    **dict.fromkeys(["Campaign", "PrioritySource", "load_campaign"], ".fieldwork._campaign"),
     **dict.fromkeys(["Checklist", "build_checklist"], ".fieldwork._checklist"),
     **dict.fromkeys(["checklist_html"], ".fieldwork._checklist_html"),
     **dict.fromkeys(["read_checklist_workbook"], ".fieldwork._checklist_import"),
@@ -140,6 +141,7 @@ _LAZY: dict[str, str] = {
                     ".fieldwork._plan"),
     **dict.fromkeys(["check_plan", "load_plan"], ".fieldwork._plan_check"),
     **dict.fromkeys(["plan_campaign"], ".fieldwork._planner"),
+    "campaign_with_dossier": ".fieldwork._priorities",
     **dict.fromkeys(["Event", "EventStore", "Migrations", "NewEvent", "Verification", "VerificationCheck",
                      "postgres_grants"], ".shared._events"),
 }
@@ -228,6 +230,7 @@ __all__ = [
     "Policy",
     "PolicyBook",
     "PolicyUsed",
+    "PrioritySource",
     "Problem",
     "Question",
     "Reason",
@@ -261,6 +264,7 @@ __all__ = [
     "build_checklist",
     "campaign_report_html",
     "campaign_report_markdown",
+    "campaign_with_dossier",
     "check_plan",
     "check_rulebook",
     "checklist_html",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from enum import StrEnum
 from pathlib import Path
@@ -38,14 +39,35 @@ def plan_command(
                                              help="also write the plan as an iCalendar file")] = None,
     budget: Annotated[float, typer.Option("--budget", min=0.01, help=(
         "search budget per solve, in the solver's deterministic seconds"))] = DEFAULT_BUDGET,
+    dossier: Annotated[str | None, typer.Option("--dossier", show_default=False, help=(
+        "take open major hazards and re-inspection dues from this dossier (一企一册: a SQLite path or a database "
+        "URL, read only) for every enterprise it knows"))] = None,
+    as_of: Annotated[dt.datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], show_default=False, help=(
+        "with --dossier: count major hazards open on this day, YYYY-MM-DD (default: the campaign's first day)"))]
+    = None,
     rules: RulesOption = None,
     format: Annotated[PlanFormat, typer.Option("--format", "-f", help="output format")] = PlanFormat.table,
 ) -> None:
     """Assign a campaign's enterprises to teams and days under every rule, or say why they do not fit."""
     c = load_campaign(campaign, industries=known_industries(rules))
+    if dossier is not None:
+        # the dossier's database libraries are paid for only when it is asked for
+        from ..dossier._store import Dossier
+        from ..fieldwork._priorities import campaign_with_dossier
+
+        d = Dossier(dossier, read_only=True, rules=rules)
+        try:
+            c = campaign_with_dossier(c, d, as_of.date() if as_of else None)
+        finally:
+            d.store.dispose()
+    elif as_of is not None:
+        fail("--as-of is the day the dossier's hazards are counted on: it needs --dossier")
     if check is not None:
         data, raw = load_plan(check)
         report = check_plan(c, data, path=str(check), raw=raw)
+        if c.priority_sources:
+            report = report.model_copy(update={"notes": [*report.notes, *(s.text for s in c.priority_sources
+                                                                          if s.differs)]})
         if format is PlanFormat.json:
             print_json(report.model_dump(mode="json"))
         else:
@@ -107,6 +129,12 @@ def _plan_renderable(c: Campaign, p: Plan) -> RenderableType:
         tail.append("\n未列入计划：\n", style="bold")
         for x in p.left_out:
             tail.append(f"  {x.enterprise} {x.enterprise_name}  {x.rule}：{x.reason}\n")
+    if p.priority_sources:
+        tail.append(f"\n重点来源（一企一册，{len(p.priority_sources)} 家；"
+                    f"{sum(s.differs for s in p.priority_sources)} 家与计划文件不同）：\n", style="bold")
+        for s in p.priority_sources:
+            tail.append(f"  {'≠' if s.differs else ' '} {s.enterprise} {c.enterprise[s.enterprise].name}  {s.text}\n",
+                        style="yellow" if s.differs else "")
     if p.draw is not None:
         tail.append(f"\n双随机抽取（公开种子 {p.draw.seed}）：\n", style="bold")
         for d in p.draw.specialties:

@@ -177,6 +177,26 @@ class CampaignFile(_Strict):
     _check_id = field_validator("id")(_id)
 
 
+class PrioritySource(BaseModel):
+    """Where an enterprise's priority came from when the dossier (一企一册) knows it: the dossier's
+    figures replace the campaign file's, and both are kept so an inspector can see what changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    enterprise: str
+    as_of: dt.date = Field(description="the day the dossier's major hazards were counted open")
+    open_major_hazards: int = Field(description="major-hazard findings found by as_of and not closed (销号) "
+                                    "or withdrawn by then")
+    major_hazard_findings: list[str]
+    recheck_due: dt.date | None = Field(description="the earliest open re-inspection (复查) due in the dossier")
+    recheck_finding: str | None = Field(description="the finding that re-inspection is for")
+    recheck_checked: bool = Field(description="false: the period it is counted from is unverified (未核实)")
+    file_open_major_hazards: int = Field(description="what the campaign file said")
+    file_recheck_due: dt.date | None = Field(description="what the campaign file said")
+    differs: bool = Field(description="the file and the dossier disagree (the dossier's figures are used)")
+    text: str
+
+
 @dataclass(frozen=True)
 class NotPlanned:
     """An enterprise left out of the demand before planning, and the rule that keeps it out."""
@@ -216,9 +236,11 @@ class Campaign:
     """A validated campaign with the indexes the planner and the checker share."""
 
     def __init__(self, file: CampaignFile, path: str = "<campaign>", raw: Any = None,
-                 industries: Collection[str] | None = None) -> None:
+                 industries: Collection[str] | None = None,
+                 priority_sources: Sequence[PrioritySource] = ()) -> None:
         self.file = file
         self.path = path
+        self.priority_sources = list(priority_sources)
         problems = _Problems(raw, path)
         _validate(file, problems, industries)
         if problems.items:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._campaign import Limits
+from ._campaign import Limits, PrioritySource
 
 # Rule ids with the title the bureau reads. The checker and the planner's explanation
 # name rules by these ids; the titles quote the limits of the campaign at hand.
@@ -171,6 +171,9 @@ class Plan(_Out):
     objective: Objective | None
     explanation: Explanation | None
     solver: SolverInfo
+    priority_sources: list[PrioritySource] = Field(
+        default_factory=list, description="per enterprise the dossier (一企一册) knows: its priority as the dossier "
+        "has it, what the campaign file said, and whether they differ (the dossier's is used)")
 
 
 class PlanFile(_Strict):
@@ -188,6 +191,7 @@ class PlanFile(_Strict):
     objective: Any = None
     explanation: Any = None
     solver: Any = None
+    priority_sources: Any = None
 
 
 class Violation(_Out):

@@ -471,7 +471,7 @@ def _plan_of(c: Campaign, team_days: Sequence[TeamDay], status: Status, info: So
                              drawn=[Drawn(enterprise=x.enterprise, key=x.key) for x in d.drawn]) for d in c.draws])
     return Plan(campaign=c.id, title=c.file.title, status=status,
                 team_days=list(team_days), visits=visits, left_out=left, draw=draw, teams=loads,
-                objective=objective, explanation=explanation, solver=info)
+                objective=objective, explanation=explanation, solver=info, priority_sources=c.priority_sources)
 
 
 def _officer_label(c: Campaign, oid: str) -> str:
