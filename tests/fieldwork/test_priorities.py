@@ -125,17 +125,20 @@ def test_a_closed_finding_no_longer_counts(campaign: Campaign, recorded: tuple[D
     assert (before.enterprise[WOOD].open_major_hazards, before.enterprise[WOOD].recheck_due) == (0, None)
 
 
-def test_cli_plan_with_dossier(campaign_file: Path, recorded: tuple[Dossier, Events], tmp_path: Path) -> None:
-    dossier, events = recorded
-    if not dossier.store.is_sqlite:
-        pytest.skip("the command is exercised on the SQLite file; the query itself runs on both databases")
-    code, out, _ = run_cli("plan", str(campaign_file), "--dossier", dossier.url, "-f", "json")
+def test_cli_plan_with_dossier(campaign_file: Path, recorded: tuple[Dossier, Events]) -> None:
+    dossier, _ = recorded
+    code, out, _ = run_cli("plan", str(campaign_file), "--dossier", dossier.store.url, "-f", "json")
     assert code == 0
     plan = json.loads(out)
     assert plan["visits"][0]["enterprise"] == WOOD
     assert [s["enterprise"] for s in plan["priority_sources"]] == [WOOD]
-    code, out, _ = run_cli("plan", str(campaign_file), "--dossier", dossier.url)
+    code, out, _ = run_cli("plan", str(campaign_file), "--dossier", dossier.store.url)
     assert code == 0 and "重点来源（一企一册，1 家；1 家与计划文件不同）" in out
+    late = campaign_file.with_name("late.yaml")
+    late.write_text(f"campaign: C-2024-10\nteam_days:\n  - {{date: 2024-10-11, team: dust-team, enterprises: [{WOOD}], "
+                    "officers: [O1, O2], escort: E1}\n", encoding="utf-8")
+    code, out, _ = run_cli("plan", str(campaign_file), "--check", str(late), "--dossier", dossier.store.url)
+    assert code == 1 and "recheck-deadline" in out and "注：一企一册（截至 2024-10-08）" in out
 
 
 def test_a_mistyped_dossier_path_is_an_error_not_an_empty_dossier(campaign_file: Path, tmp_path: Path) -> None:

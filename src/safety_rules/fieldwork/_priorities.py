@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 
 from sqlalchemy import select
 
+from ..dossier._model import FindingRecord
 from ..dossier._store import Dossier, due_table, enterprises_table, findings_table
 from ._campaign import Campaign, Enterprise, PrioritySource
 
@@ -54,8 +55,10 @@ def campaign_with_dossier(campaign: Campaign, dossier: Dossier, as_of: dt.date |
         for chunk in _chunks(ids):
             known.update(conn.execute(select(t.enterprise_id).where(t.enterprise_id.in_(chunk))).scalars())
         for chunk in _chunks(sorted(known)):
-            for record in dossier.findings(f.enterprise_id.in_(chunk) & (f.severity == "major_hazard")
-                                           & (f.found_on <= as_of)):
+            # on the same connection as the due items: one snapshot of the dossier
+            for doc in conn.execute(select(f.doc).where(f.enterprise_id.in_(chunk), f.severity == "major_hazard",
+                                                        f.found_on <= as_of)).scalars():
+                record = FindingRecord.model_validate_json(doc)
                 if _open_on(record.closed_on, record.withdrawn_on, as_of):
                     hazards[record.enterprise_id].append(record.finding_id)
             rows = conn.execute(
