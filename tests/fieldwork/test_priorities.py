@@ -125,6 +125,21 @@ def test_a_closed_finding_no_longer_counts(campaign: Campaign, recorded: tuple[D
     assert (before.enterprise[WOOD].open_major_hazards, before.enterprise[WOOD].recheck_due) == (0, None)
 
 
+def test_open_major_hazards_on_every_day_around_their_closing(
+        campaign: Campaign, recorded: tuple[Dossier, Events]) -> None:
+    dossier, events = recorded
+    major = _major(events)
+    closed = {fid: INSPECTED + dt.timedelta(days=n) for n, fid in enumerate(major[:3], 1)}
+    dossier.record([(WOOD, "finding.corrected", {"finding_id": fid, "date": INSPECTED.isoformat()}) for fid in closed]
+                   + [(WOOD, "finding.closed", {"finding_id": fid, "date": day.isoformat()})
+                      for fid, day in closed.items()])
+    for n in range(-2, 8):
+        day = INSPECTED + dt.timedelta(days=n)
+        expected = [fid for fid in major if day >= INSPECTED and not (fid in closed and closed[fid] <= day)]
+        [source] = campaign_with_dossier(campaign, dossier, day).priority_sources
+        assert source.major_hazard_findings == expected, day
+
+
 def test_cli_plan_with_dossier(campaign_file: Path, recorded: tuple[Dossier, Events]) -> None:
     dossier, _ = recorded
     code, out, _ = run_cli("plan", str(campaign_file), "--dossier", dossier.store.url, "-f", "json")
