@@ -122,11 +122,17 @@ def test_a_withdrawn_finding_is_not_confirmed_and_a_reinspection_confirms(dossie
 def test_a_link_to_no_expert_finding_is_refused_with_nothing_written(dossier: Dossier, book: Rulebook) -> None:
     _registry(dossier)
     head = dossier.head()
-    with pytest.raises(NotFoundError, match=r"no expert finding 'EF-01' is on record .* did you mean 'EF-1'\?"):
+    with pytest.raises(NotFoundError, match=r"no expert finding 'EF-01' is on record .*\(did you mean 'EF-1'\?\)"):
         _inspect(dossier, book, {ZONE20: "EF-01"})
     with pytest.raises(NotFoundError, match=r"finds nothing under rule 'dust.zone20-electric'.*did you mean "
                                             r"'dust.zone20-electrics'"):
         _inspect(dossier, book, {"dust.zone20-electric": "EF-1"})
+    other = RegistryLog(store=dossier.store)
+    other.record_outcomes([ExpertFinding(finding_id="EF-3", case_id="B", expert_id="X", enterprise_id="LY-DUST-011",
+                                         case_date=DAY, description="会商意见", recorded_by="李")])
+    head = dossier.head()
+    with pytest.raises(DossierError, match=f"in the dossier of {WOOD}; expert finding EF-3 is about LY-DUST-011"):
+        _inspect(dossier, book, {ZONE20: "EF-3"})
     assert dossier.head() == head and dossier.enterprises() == []
 
 

@@ -1,7 +1,8 @@
 """What an expert's finding became: the expert registry's ``outcome`` events that dossier steps call for.
 
 A dossier finding may name the expert finding it came from (``expert_finding_id`` of its ``finding``
-payload); the registry's finding must be on record in the same event store, or the batch is refused.
+payload); the registry's finding must be on record in the same event store, about the same enterprise,
+or the batch is refused.
 A step that settles such a finding appends the registry's ``outcome`` event in the same transaction
 (:meth:`EventStore.append`'s ``follow``, through the registry's own projection):
 
@@ -27,7 +28,7 @@ from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
 from ..experts._records import OUTCOMES, FindingOutcome, finding_ids, outcome_state, project_outcomes
-from ..shared._errors import NotFoundError, did_you_mean
+from ..shared._errors import DossierError, NotFoundError, did_you_mean
 from ..shared._events import Event, NewEvent, Projection
 from ._model import CaseRecord, Decided, FindingIssued, FindingRecord, Reinspected, Withdrawn
 from ._procedure import World
@@ -59,7 +60,7 @@ class OutcomeLinks:
 
     def __init__(self) -> None:
         self.conn: Connection
-        self.state: dict[str, int | None] = {}  # expert finding id → its outcome seq (None: undecided)
+        self.state: dict[str, tuple[str, int | None]] = {}  # expert finding id → (enterprise, outcome seq)
         self.outcomes: list[FindingOutcome] = []
 
     def load(self, conn: Connection, payloads: Sequence[BaseModel]) -> None:
@@ -68,23 +69,27 @@ class OutcomeLinks:
         self.state = outcome_state(conn, [p.expert_finding_id for p in payloads
                                           if isinstance(p, FindingIssued) and p.expert_finding_id is not None])
 
-    def check(self, payload: BaseModel) -> None:
+    def check(self, enterprise_id: str, payload: BaseModel) -> None:
         if not isinstance(payload, FindingIssued) or payload.expert_finding_id is None:
             return
         wanted = payload.expert_finding_id
         if wanted not in self.state:
-            hint = did_you_mean(wanted, finding_ids(self.conn))
             raise NotFoundError(f"finding {payload.finding_id}: no expert finding {wanted!r} is on record in the "
                                 "expert registry of this event store (record it first: safety-rules experts "
-                                "outcomes)" + (f"; did you mean {hint!r}?" if hint else ""), finding=wanted)
+                                "outcomes)", suggestion=did_you_mean(wanted, finding_ids(self.conn)), finding=wanted)
+        about = self.state[wanted][0]
+        if about != enterprise_id:
+            raise DossierError(f"finding {payload.finding_id} is in the dossier of {enterprise_id}; expert finding "
+                               f"{wanted} is about {about}", finding=wanted)
 
     def settle(self, world: World, event: Event, payload: BaseModel) -> None:
         for expert_finding, confirmed, by, decided_on, reference in settled(world, payload):
             if expert_finding not in self.state:  # linked by an earlier batch
                 self.state.update(outcome_state(self.conn, [expert_finding]))
-            if self.state.get(expert_finding) is not None:
+            about, outcome = self.state.get(expert_finding, ("", None))
+            if outcome is not None:
                 continue  # settled already: the registry keeps the first outcome
-            self.state[expert_finding] = event.seq
+            self.state[expert_finding] = (about, event.seq)
             self.outcomes.append(FindingOutcome.model_validate({
                 "finding_id": expert_finding, "confirmed": confirmed, "by": by, "decided_on": decided_on,
                 "reference": reference, "source": f"{event.stream}#{event.seq}", "recorded_by": RECORDED_BY}))

@@ -340,7 +340,7 @@ def projector(procedure: Procedure, where: Sequence[Where] | None = None,
         for i, e, enterprise, payload in mine:
             try:
                 if links is not None:
-                    links.check(payload)
+                    links.check(enterprise, payload)
                 procedure.apply(world, enterprise, e.kind, payload, e.seq)
                 if links is not None:
                     links.settle(world, e, payload)
@@ -413,10 +413,9 @@ class Dossier:
         found = {p["rule_id"]: p for kind, p in events if kind == "finding"}
         for rule_id, expert_finding in (expert_findings or {}).items():
             if rule_id not in found:
-                hint = did_you_mean(rule_id, found)
                 raise NotFoundError(f"inspection {inspection_id} finds nothing under rule {rule_id!r}, so no finding "
-                                    f"can come from expert finding {expert_finding!r}"
-                                    + (f" (did you mean {hint!r}?)" if hint else ""), rule=rule_id)
+                                    f"can come from expert finding {expert_finding!r}",
+                                    suggestion=did_you_mean(rule_id, found), rule=rule_id)
             found[rule_id]["expert_finding_id"] = expert_finding
         return self.record([(enterprise.id, kind, payload) for kind, payload in events])
 

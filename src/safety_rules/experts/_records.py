@@ -242,12 +242,16 @@ def project_outcomes(conn: Connection, events: Sequence[Event]) -> None:
                          .values(outcome_seq=e.seq, confirmed=str(p["confirmed"]).lower()))
 
 
-def outcome_state(conn: Connection, finding_ids: Iterable[str]) -> dict[str, int | None]:
-    """The expert findings on record among ``finding_ids``: each one's outcome seq (None while undecided)."""
-    t = finding_table.c
+def outcome_state(conn: Connection, finding_ids: Iterable[str]) -> dict[str, tuple[str, int | None]]:
+    """The expert findings on record among ``finding_ids``: each one's enterprise and outcome seq (None while
+    undecided)."""
     ids = sorted(set(finding_ids))
-    return {r.finding_id: r.outcome_seq for r in conn.execute(select(t.finding_id, t.outcome_seq)
-                                                              .where(t.finding_id.in_(ids)))} if ids else {}
+    if not ids:
+        return {}
+    t, e = finding_table.c, events_table.c
+    rows = conn.execute(select(t.finding_id, t.outcome_seq, e.payload).join(events_table, e.seq == t.seq)
+                        .where(t.finding_id.in_(ids)))
+    return {r.finding_id: (str(json.loads(r.payload)["enterprise_id"]), r.outcome_seq) for r in rows}
 
 
 def finding_ids(conn: Connection) -> list[str]:
