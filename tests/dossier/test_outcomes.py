@@ -1,6 +1,7 @@
 """A dossier finding that came from an expert's: its penalty decision, re-inspection or withdrawal records the
 expert registry's outcome in the same transaction, once, and the expert's score moves as the policy says; a link
-to no expert finding is refused with nothing written. On SQLite and PostgreSQL."""
+to no expert finding, or to one about another enterprise, is refused with nothing written. On SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from safety_rules.experts._scores import expert_scores
 from safety_rules.shared._errors import DossierError
 
 from ..conftest import EXAMPLES, ROOT
-from .conftest import OFFICER_DUMP, OFFICERS, WOOD
+from .conftest import OFFICER_DUMP, OFFICERS, WOOD, inspection
 from .test_store import SIGNS, ZONE20, _read_tables_equal_the_fold
 
 DAY = dt.date(2024, 9, 20)
@@ -127,9 +128,10 @@ def test_a_link_to_no_expert_finding_is_refused_with_nothing_written(dossier: Do
     with pytest.raises(NotFoundError, match=r"finds nothing under rule 'dust.zone20-electric'.*did you mean "
                                             r"'dust.zone20-electrics'"):
         _inspect(dossier, book, {"dust.zone20-electric": "EF-1"})
-    other = RegistryLog(store=dossier.store)
-    other.record_outcomes([ExpertFinding(finding_id="EF-3", case_id="B", expert_id="X", enterprise_id="LY-DUST-011",
-                                         case_date=DAY, description="会商意见", recorded_by="李")])
+    assert dossier.head() == head
+    RegistryLog(store=dossier.store).record_outcomes([ExpertFinding(
+        finding_id="EF-3", case_id="B", expert_id="X", enterprise_id="LY-DUST-011", case_date=DAY,
+        description="会商意见", recorded_by="李")])
     head = dossier.head()
     with pytest.raises(DossierError, match=f"in the dossier of {WOOD}; expert finding EF-3 is about LY-DUST-011"):
         _inspect(dossier, book, {ZONE20: "EF-3"})
@@ -137,8 +139,6 @@ def test_a_link_to_no_expert_finding_is_refused_with_nothing_written(dossier: Do
 
 
 def test_a_bad_link_in_an_event_file_names_its_line(dossier: Dossier, book: Rulebook) -> None:
-    from .conftest import inspection
-
     events = inspection(book)
     _e, _k, first = next(x for x in events if x[1] == "finding")
     first["expert_finding_id"] = "EF-9"
