@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
+from safety_rules import Rulebook
 from safety_rules.cli._app import out as console
+from safety_rules.dossier._store import Dossier, findings_table
 
 from ..conftest import EXAMPLES
 from ..conftest import run_cli as run
@@ -74,3 +76,36 @@ def test_verify_names_a_changed_and_a_missing_evidence_file(tmp_path: Path) -> N
                        "--kind", "视听资料", "--method", "拍摄", "--made-at", "2024-09-20 10:00", "--made-by", "李明",
                        "--proves", "x", "--source", "x", "--db", db)
     assert code == 2 and "needs a time zone" in err
+
+
+def test_an_inspection_linked_to_an_expert_finding_records_its_outcome_with_the_decision(tmp_path: Path,
+                                                                                        book: Rulebook) -> None:
+    db = str(tmp_path / "d.sqlite3")
+    (tmp_path / "experts.yaml").write_text(
+        "findings:\n  - {finding_id: EF-1, case_id: A, expert_id: X, enterprise_id: LY-DUST-007, case_date: 2024-09-20,"
+        " description: 20区电气设备非防爆型, recorded_by: 李}\n", encoding="utf-8")
+    assert run("experts", "outcomes", "--file", str(tmp_path / "experts.yaml"), "--log", db)[0] == 0
+    inspect = ("dossier", "inspect", WOOD, "--id", "I1", "--team", "涉尘组", "--officer", "李明:SD-0001",
+               "--officer", "王强:SD-0002", "--date", "2024-09-20", "--db", db)
+    code, _, err = run(*inspect, "--expert-finding", "dust.zone20-electrics")
+    assert code == 2 and "expected RULE=ID" in err
+    code, _, err = run(*inspect, "--expert-finding", "dust.zone20-electrics=EF-2")
+    assert code != 0 and "no expert finding 'EF-2'" in err and "did you mean 'EF-1'" in err
+    code, _, err = run(*inspect, "--expert-finding", "dust.zone20-electrics=EF-1")
+    assert code == 0, err
+    dossier = Dossier(db, book=book)
+    (zone20,) = dossier.findings(findings_table.c.rule_id == "dust.zone20-electrics")
+    dossier.store.dispose()
+    assert zone20.issued.expert_finding_id == "EF-1"
+    officers = [{"name": "李明", "certificate": "SD-0001"}, {"name": "王强", "certificate": "SD-0002"}]
+    steps = [("finding.ordered", {"finding_id": zone20.finding_id, "date": "2024-09-20", "days": 3})] + [
+        (kind, {"case_id": "K1", "date": "2024-09-27", **extra}) for kind, extra in (
+            ("case.opened", {"finding_ids": [zone20.finding_id], "tier": "first_instance"}),
+            ("case.investigated", {"officers": officers}), ("case.notified", {"hearing_offered": False}),
+            ("case.decided", {"number": "临应急罚〔2024〕17号", "fine": 30000}))]
+    (tmp_path / "steps.jsonl").write_text("".join(
+        json.dumps({"enterprise": "LY-DUST-007", "kind": k, "payload": p}, ensure_ascii=False) + "\n"
+        for k, p in steps), encoding="utf-8")
+    code, said, err = run("dossier", "record", str(tmp_path / "steps.jsonl"), "--db", db)
+    assert code == 0, err
+    assert "recorded 5 event(s) and 1 expert finding outcome(s) (experts/outcomes)" in said

@@ -84,6 +84,14 @@ def test_findings_and_outcomes(url: str) -> None:
     log.record_outcomes(outcomes=[FindingOutcome(finding_id="F1", confirmed=False, **outcome)])  # type: ignore[arg-type]
     (c,) = log.confirmations()
     assert (c.case_id, c.expert_id, c.confirmed, c.decided) == ("A", "X", 1, 2)
+    # the enforcement finding withdrawn (撤销 on 复议): decided, and not confirmed
+    withdrawn = FindingOutcome(finding_id="F2", confirmed=False, by="withdrawal", decided_on=DAY + dt.timedelta(90),
+                               reference="临政复决〔2017〕3号", recorded_by="李")
+    log.record_outcomes(outcomes=[withdrawn])
+    (c,) = log.confirmations()
+    assert (c.confirmed, c.decided) == (1, 3)
+    with pytest.raises(ValueError, match="'re-inspection', 'penalty-decision' or 'withdrawal'"):
+        FindingOutcome.model_validate({**withdrawn.model_dump(), "by": "court"})
     with pytest.raises(RegistryLogError, match="already has an outcome"):
         log.record_outcomes(outcomes=[FindingOutcome(finding_id="F0", confirmed=False, **outcome)])  # type: ignore[arg-type]
     with pytest.raises(NotFoundError, match="no finding 'F9'"):

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -74,6 +75,30 @@ def test_a_refusing_projection_leaves_nothing_written(url: str) -> None:
     assert store.head()[0] == 1 and store.verify().ok
     written = store.append([ev(5)], project=refuse_the_third)
     assert written[0].seq == 2
+
+
+def test_follow_up_events_are_appended_in_the_same_transaction(url: str) -> None:
+    store = EventStore(url)
+    store.append([ev(1)])
+    projected: list[list[int]] = []
+
+    def outcome_of_the_decision(events: Sequence[Event]) -> tuple[list[NewEvent], Any]:
+        # the follow-up names the batch's events as stored, and goes through its own projection
+        return [ev(10 + e.seq, "experts/outcomes", "outcome") for e in events], project
+
+    def project(conn: Connection, events: Sequence[Event]) -> None:
+        projected.append([e.seq for e in events])
+        if any(e.payload["k"] > 13 for e in events):
+            raise EventValueError("refused by the other room")
+
+    written = store.append([ev(2)], follow=outcome_of_the_decision)
+    assert [(e.seq, e.stream, e.payload["k"]) for e in written] == [(2, "dossier/LY-001", 2),
+                                                                    (3, "experts/outcomes", 12)]
+    assert projected == [[3]] and store.verify().ok
+    with pytest.raises(EventValueError, match="other room"):
+        store.append([ev(4), ev(5)], follow=outcome_of_the_decision)  # follow-ups 14, 15: refused
+    assert store.head()[0] == 3 and store.verify().ok  # the batch they followed is not written either
+    assert store.append([ev(6)], follow=lambda events: ([], None))[-1].seq == 4
 
 
 @pytest.mark.parametrize(("event", "words"), [

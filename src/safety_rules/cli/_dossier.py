@@ -21,6 +21,7 @@ from ..dossier._evidence import store_file
 from ..dossier._model import Officer
 from ..dossier._report import campaign_report_html, campaign_report_markdown
 from ..dossier._store import Dossier, load_event_file
+from ..experts._records import OUTCOMES
 from ..shared._events import KEY_VARIABLE, LOCATION_VARIABLE
 from ._app import RulesOption, app, day, err, fail, handled, out, print_json
 
@@ -66,14 +67,23 @@ def inspect(
     officer: Annotated[list[str], typer.Option("--officer", help="NAME:CERTIFICATE, at least two")],
     date: Annotated[dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="the inspection day, YYYY-MM-DD")],
     campaign: Annotated[str | None, typer.Option("--campaign")] = None,
+    expert_finding: Annotated[list[str] | None, typer.Option(
+        "--expert-finding", help="RULE=ID: the finding of that rule came from the expert registry's finding ID "
+        "(recorded in the same store); its outcome is recorded there")] = None,
     db: DbOption = None,
     rules: RulesOption = None,
 ) -> None:
     """Record an inspection: assess the enterprise on the day and freeze every finding as issued."""
+    links: dict[str, str] = {}
+    for pair in expert_finding or []:
+        rule_id, sep, expert_id = pair.partition("=")
+        if not sep or not rule_id or not expert_id:
+            fail(f"--expert-finding {pair!r}: expected RULE=ID, e.g. dust.zone20-electrics=F-2024-001")
+        links[rule_id] = expert_id
     dossier = _open(db, rules, read_only=False)
     enterprise = dossier.book.load_enterprise(file)
     written = dossier.inspect(enterprise, inspection_id=inspection_id, team=team, campaign=campaign,
-                              officers=[_officer(o) for o in officer], date=date.date())
+                              officers=[_officer(o) for o in officer], date=date.date(), expert_findings=links)
     out.print(f"recorded inspection {inspection_id}: {len(written) - 1} finding(s), seq {written[0].seq}-"
               f"{written[-1].seq}", highlight=False)
 
@@ -99,7 +109,10 @@ def record(
                          f"{payload.get('sha256')}")
     written = dossier.record(items, where=where)
     if written:
-        out.print(f"recorded {len(written)} event(s), seq {written[0].seq}-{written[-1].seq}", highlight=False)
+        outcomes = sum(1 for e in written if e.stream == OUTCOMES)
+        also = f" and {outcomes} expert finding outcome(s) ({OUTCOMES})" if outcomes else ""
+        out.print(f"recorded {len(written) - outcomes} event(s){also}, seq {written[0].seq}-{written[-1].seq}",
+                  highlight=False)
     else:
         out.print("no events in the file; nothing recorded", highlight=False)
 

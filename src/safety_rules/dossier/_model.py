@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..experts._evaluation_log import _ID as EXPERT_ID
+from ..experts._evaluation_log import ID_MAX
 from ..law._catalog import Trigger
 
 STREAM_PREFIX = "dossier/"
@@ -88,6 +90,9 @@ class FindingIssued(_Payload):
     sub_items: list[str] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
     source_checked: bool
+    expert_finding_id: str | None = Field(
+        default=None, min_length=1, max_length=ID_MAX, pattern=EXPERT_ID,
+        description="the expert registry's finding this one came from: its outcome is recorded there")
 
 
 # ----------------------------------------------------------------------------- finding steps
@@ -134,6 +139,8 @@ class Reinspected(FindingStep):
     officers: list[Officer]
     days: int | None = Field(default=None, ge=0, le=366, description="fail: the new deadline in days")
     case_id: str | None = Field(default=None, pattern=ID, description="fail: the case opened at the overdue tier")
+    document_no: str | None = Field(default=None, min_length=1, description="整改复查意见书 编号 (required for a "
+                                    "finding that came from an expert's: the registry's outcome cites it)")
 
 
 class Suspended(FindingStep):

@@ -346,6 +346,10 @@ class Procedure:
         if len({o.certificate for o in p.officers}) < 2:
             raise RefusedTransition(f"re-inspection of {f.finding_id} by fewer than two certified officers",
                                     provision=self._two_officers(p.date))
+        if f.issued.expert_finding_id is not None and p.document_no is None:
+            raise DossierError(f"finding {f.finding_id} came from expert finding {f.issued.expert_finding_id}: its "
+                               "re-inspection settles that finding in the expert registry, which cites the "
+                               "整改复查意见书; give its number (document_no)")
         f.reinspections.append({"date": p.date.isoformat(), "result": p.result,
                                 "officers": [o.name for o in p.officers]})
         if p.result == "pass":

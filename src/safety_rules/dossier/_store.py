@@ -40,7 +40,8 @@ from sqlalchemy.engine import Connection
 
 from ..engine._enterprise import Enterprise
 from ..engine._rulebook import Rulebook
-from ..shared._errors import DossierError, SafetyRulesError, SchemaError
+from ..experts._evaluation_log import MIGRATIONS as EXPERTS_MIGRATIONS
+from ..shared._errors import DossierError, NotFoundError, SafetyRulesError, SchemaError, did_you_mean
 from ..shared._events import Event, EventStore, Migrations, NewEvent, Projection, Verification
 from ._deadlines import DeadlineTable
 from ._due import DueItem, case_items, finding_items
@@ -55,6 +56,7 @@ from ._model import (
     InspectionRecord,
     Officer,
 )
+from ._outcomes import OutcomeLinks
 from ._procedure import Procedure, record_key
 from ._replay import ReplayChange, freeze, replay
 
@@ -312,11 +314,12 @@ def enterprise_of(stream: str) -> str | None:
 
 
 def projector(procedure: Procedure, where: Sequence[Where] | None = None,
-              parsed: Sequence[BaseModel] | None = None) -> Projection:
+              parsed: Sequence[BaseModel] | None = None, links: OutcomeLinks | None = None) -> Projection:
     """Apply each dossier event of a batch to the read tables; any refusal refuses the whole batch.
 
     ``parsed``: the payloads of exactly these events as already validated by the writer (each event's
-    payload is its dump), so they are not parsed twice.
+    payload is its dump), so they are not parsed twice. ``links``: a new batch's links to the expert
+    registry, checked and the outcomes they settle collected (not given when the tables are rebuilt).
     """
 
     def project(conn: Connection, events: Sequence[Event]) -> None:
@@ -332,9 +335,15 @@ def projector(procedure: Procedure, where: Sequence[Where] | None = None,
                                   f"{'.'.join(map(str, exc.errors()[0]['loc']))}") from None
         world = SqlWorld(conn)
         world.preload([(enterprise, e.kind, payload) for _i, e, enterprise, payload in mine])
+        if links is not None:
+            links.load(conn, [payload for *_, payload in mine])
         for i, e, enterprise, payload in mine:
             try:
+                if links is not None:
+                    links.check(enterprise, payload)
                 procedure.apply(world, enterprise, e.kind, payload, e.seq)
+                if links is not None:
+                    links.settle(world, e, payload)
             except SafetyRulesError as exc:
                 path, line = where[i] if where else (None, None)
                 raise exc.located(path=path, line=line) from None
@@ -358,7 +367,9 @@ class Dossier:
     def __init__(self, url: str | Path | None = None, *, read_only: bool = False,
                  hmac_key: str | bytes | None = None, rules: str | Path | None = None,
                  book: Rulebook | None = None) -> None:
-        self.store = EventStore(url, read_only=read_only, hmac_key=hmac_key, migrations=[MIGRATIONS])
+        # the registry's tables too: a dossier finding names an expert finding of the same store
+        self.store = EventStore(url, read_only=read_only, hmac_key=hmac_key,
+                                migrations=[EXPERTS_MIGRATIONS, MIGRATIONS])
         self.book = book or Rulebook.load(rules)
         self.procedure = Procedure(self.book.law, DeadlineTable(self.book.law))
 
@@ -374,7 +385,9 @@ class Dossier:
     # ----------------------------------------------------------------- writing
     def record(self, items: Sequence[tuple[str, str, Mapping[str, Any]]], *,
                where: Sequence[Where] | None = None) -> list[Event]:
-        """Append (enterprise id, kind, payload) events in one transaction: all of them, or none."""
+        """Append (enterprise id, kind, payload) events in one transaction: all of them, or none; with them,
+        the expert registry's outcomes of the linked findings they settle (see :mod:`._outcomes`), which
+        follow them in the returned list."""
         new, models = [], []
         for i, (enterprise, kind, payload) in enumerate(items):
             try:
@@ -386,15 +399,24 @@ class Dossier:
                                   line=line) from None
             new.append(NewEvent(f"{STREAM_PREFIX}{enterprise}", kind, model.model_dump(mode="json")))
             models.append(model)
-        return self.store.append(new, project=projector(self.procedure, where, models))
+        links = OutcomeLinks()
+        return self.store.append(new, project=projector(self.procedure, where, models, links), follow=links.follow)
 
     def inspect(self, enterprise: Enterprise, *, inspection_id: str, team: str, officers: Sequence[Officer],
-                date: dt.date, campaign: str | None = None,
-                observed: Mapping[str, dt.date] | None = None) -> list[Event]:
+                date: dt.date, campaign: str | None = None, observed: Mapping[str, dt.date] | None = None,
+                expert_findings: Mapping[str, str] | None = None) -> list[Event]:
         """Assess ``enterprise`` on ``date`` and record the inspection with every finding frozen as issued
-        (``observed``: the day each fact was observed, if not ``date``)."""
+        (``observed``: the day each fact was observed, if not ``date``; ``expert_findings``: rule id → the
+        expert finding of the registry that the finding of that rule came from)."""
         events = freeze(self.book, enterprise, inspection_id=inspection_id, team=team, officers=officers, date=date,
                         campaign=campaign, observed=dict(observed or {}))
+        found = {p["rule_id"]: p for kind, p in events if kind == "finding"}
+        for rule_id, expert_finding in (expert_findings or {}).items():
+            if rule_id not in found:
+                raise NotFoundError(f"inspection {inspection_id} finds nothing under rule {rule_id!r}, so no finding "
+                                    f"can come from expert finding {expert_finding!r}",
+                                    suggestion=did_you_mean(rule_id, found), rule=rule_id)
+            found[rule_id]["expert_finding_id"] = expert_finding
         return self.record([(enterprise.id, kind, payload) for kind, payload in events])
 
     def add_evidence(self, path: str | Path, enterprise_id: str, *, kind: str, method: str, made_at: dt.datetime,

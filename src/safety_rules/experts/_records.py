@@ -15,8 +15,10 @@ lists every payload field.
 ``experts/outcomes``
     ``finding``: what an expert found on a case (a finding id, the rule it concerns);
     ``outcome``: whether enforcement confirmed it, at re-inspection or in the penalty
-    decision, with the document it rests on. The dossier emits outcomes; the registry scores
-    the share confirmed (``scoring.parts.confirmed``). Read table ``expert_finding_index``.
+    decision (or did not: the enforcement finding withdrawn), with the document it rests on.
+    The dossier emits outcomes for its findings linked to an expert finding
+    (:func:`outcome_state`, :func:`project_outcomes`); the registry scores the share confirmed
+    (``scoring.parts.confirmed``). Read table ``expert_finding_index``.
 
 ``experts/status``
     ``suspension``: an expert suspended by their score; ``reinstatement``: the suspension
@@ -29,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -140,9 +142,10 @@ class FindingOutcome(_Payload):
 
     finding_id: str = Id
     confirmed: bool = Field(description="upheld (true) or not (false)")
-    by: Literal["re-inspection", "penalty-decision"] = Field(description="复查 or 行政处罚决定")
+    by: Literal["re-inspection", "penalty-decision", "withdrawal"] = Field(
+        description="复查, 行政处罚决定, or withdrawal: the enforcement finding 撤销 (复议, a court, the authority)")
     decided_on: dt.date
-    reference: str = Field(min_length=1, description="the document: 复查意见书 or 行政处罚决定书 number")
+    reference: str = Field(min_length=1, description="the document: 复查意见书, 行政处罚决定书 or 撤销 decision number")
     source: str | None = Field(default=None, description="where it came from, e.g. dossier/LY-001#seq 42")
     recorded_by: str = Id
 
@@ -217,7 +220,7 @@ def _project_assignments(conn: Connection, events: Sequence[Event]) -> None:
             "withdrawn_seq": None}])
 
 
-def _project_outcomes(conn: Connection, events: Sequence[Event]) -> None:
+def project_outcomes(conn: Connection, events: Sequence[Event]) -> None:
     t = finding_table.c
     for e in events:
         p = e.payload
@@ -237,6 +240,23 @@ def _project_outcomes(conn: Connection, events: Sequence[Event]) -> None:
         else:
             conn.execute(update(finding_table).where(t.finding_id == p["finding_id"])
                          .values(outcome_seq=e.seq, confirmed=str(p["confirmed"]).lower()))
+
+
+def outcome_state(conn: Connection, finding_ids: Iterable[str]) -> dict[str, tuple[str, int | None]]:
+    """The expert findings on record among ``finding_ids``: each one's enterprise and outcome seq (None while
+    undecided)."""
+    ids = sorted(set(finding_ids))
+    if not ids:
+        return {}
+    t, e = finding_table.c, events_table.c
+    rows = conn.execute(select(t.finding_id, t.outcome_seq, e.payload).join(events_table, e.seq == t.seq)
+                        .where(t.finding_id.in_(ids)))
+    return {r.finding_id: (str(json.loads(r.payload)["enterprise_id"]), r.outcome_seq) for r in rows}
+
+
+def finding_ids(conn: Connection) -> list[str]:
+    """Every expert finding on record (for a "did you mean")."""
+    return list(conn.execute(select(finding_table.c.finding_id)).scalars())
 
 
 def _status_project(conn: Connection, events: Sequence[Event]) -> None:
@@ -335,7 +355,7 @@ class RegistryLog:
         """Record findings, then outcomes (an outcome may name a finding of the same call), in one transaction."""
         return self._append([*(NewEvent(OUTCOMES, "finding", f.model_dump(mode="json")) for f in findings),
                              *(NewEvent(OUTCOMES, "outcome", o.model_dump(mode="json")) for o in outcomes)],
-                            _project_outcomes)
+                            project_outcomes)
 
     def confirmations(self, upto: int | None = None) -> list[Confirmation]:
         """Per (case, expert): how many findings enforcement decided on, and how many it confirmed."""
@@ -371,7 +391,7 @@ class RegistryLog:
         """Remake the read tables from the events (they are derived state)."""
 
         def project(conn: Connection, events: Sequence[Event]) -> None:
-            for stream, fn in ((ASSIGNMENTS, _project_assignments), (OUTCOMES, _project_outcomes)):
+            for stream, fn in ((ASSIGNMENTS, _project_assignments), (OUTCOMES, project_outcomes)):
                 mine = [e for e in events if e.stream == stream]
                 if mine:
                     fn(conn, mine)

@@ -210,6 +210,7 @@ class Verification:
 
 
 Projection = Callable[[Connection, Sequence[Event]], None]
+FollowUp = Callable[[Sequence[Event]], tuple[Sequence[NewEvent], Projection | None]]
 
 
 def default_url() -> str:
@@ -495,17 +496,27 @@ class EventStore:
             yield
 
     # ------------------------------------------------------------------ writing
-    def append(self, new: Sequence[NewEvent], *, project: Projection | None = None) -> list[Event]:
+    def append(self, new: Sequence[NewEvent], *, project: Projection | None = None,
+               follow: FollowUp | None = None) -> list[Event]:
         """Append a batch of events atomically; returns them with their sequence numbers and hashes.
 
         ``project(connection, events)`` runs in the same transaction, before the events are
         inserted, with the events as they will be stored: a room updates its read tables
         there, and refuses the whole batch by raising.
+
+        ``follow(events)``, called once the batch is projected and inserted, returns the events
+        that follow from it (another room's records the batch settles) with that room's
+        projection; they are appended after the batch in the same transaction, so both are
+        written or neither.
         """
         self._writable()
         try:
             with self.engine.connect() as conn, self._locked(conn):
                 written = append_events(conn, new, key=self._key, project=project)
+                if follow is not None:
+                    more, more_project = follow(written)
+                    if more:
+                        written += append_events(conn, more, key=self._key, project=more_project)
         except SQLAlchemyError as exc:
             raise EventStoreError(f"cannot write the event store: {_reason(exc)}", path=self.name) from None
         if written:
