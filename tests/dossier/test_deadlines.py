@@ -50,9 +50,18 @@ def test_later_of(table: DeadlineTable) -> None:
     assert later(a, b) is b and later(b, a) is b
 
 
-def test_a_year_outside_the_calendar_is_a_clear_error(table: DeadlineTable) -> None:
-    with pytest.raises(CalendarError, match="year 2027"):
-        table.deadline("hearing-request", dt.date(2026, 12, 28))
+def test_a_year_outside_the_calendar_is_a_clear_error_for_the_calendar_itself() -> None:
+    with pytest.raises(CalendarError, match="year 2099"):
+        is_workday(dt.date(2099, 1, 5))
+
+
+def test_a_deadline_reaching_an_uncovered_year_is_provisional_and_flagged(table: DeadlineTable) -> None:
+    # 5 工作日 from Friday 2099-12-25: the calendar has no 2099/2100 holidays, so Monday to Friday count
+    d = table.deadline("hearing-request", dt.date(2099, 12, 25))
+    assert d.due == dt.date(2100, 1, 1) and not d.checked
+    assert "2099、2100年的节假日安排" in (d.note or "") and d.basis.endswith("[未核实]")
+    # a period wholly inside covered years is unaffected
+    assert table.deadline("hearing-request", dt.date(2024, 9, 27)).checked
 
 
 @given(st.dates(dt.date(2005, 1, 1), dt.date(2025, 12, 1)), st.integers(0, 15))

@@ -14,8 +14,12 @@ document that governs it, and how it is counted:
 * ``roll``: a last day that is a 法定休假日 moves to the next working day (民事诉讼法's rule, which
   行政复议法 and 行政诉讼法 apply to their periods).
 
-The edition is the one in force on the anchor day. A date outside the years the holiday calendar
-covers is a :class:`CalendarError` naming the year, never a guess.
+The edition is the one in force on the anchor day. The holiday calendar covers the years the
+State Council has published (the package is updated when a new year's 节假日安排 comes out, usually in
+November or December). A working-day period reaching a year it does not yet cover is counted
+provisionally with Monday to Friday as working days, marked unverified with a note naming the
+year: an officer can still record the step, and ``dossier rebuild`` recounts it once the package is
+updated. :func:`is_workday` itself stays strict (a :class:`CalendarError` naming the year).
 """
 
 from __future__ import annotations
@@ -48,13 +52,26 @@ def is_workday(day: dt.date) -> bool:
                             f"working days in {day.year}", year=day.year) from None
 
 
-def add_working_days(day: dt.date, n: int) -> dt.date:
-    """The ``n``-th working day after ``day`` (``n < 0``: before it); ``day`` itself is not counted."""
+def _workday(day: dt.date, uncovered: set[int] | None) -> bool:
+    """:func:`is_workday`, or with ``uncovered`` given, Monday to Friday for a year the calendar does
+    not cover yet (the year is added to ``uncovered``)."""
+    try:
+        return is_workday(day)
+    except CalendarError:
+        if uncovered is None:
+            raise
+        uncovered.add(day.year)
+        return day.weekday() < 5
+
+
+def add_working_days(day: dt.date, n: int, uncovered: set[int] | None = None) -> dt.date:
+    """The ``n``-th working day after ``day`` (``n < 0``: before it); ``day`` itself is not counted.
+    ``uncovered``: count provisionally in years the calendar does not cover, collecting them."""
     step = ONE_DAY if n >= 0 else -ONE_DAY
     left = abs(n)
     while left:
         day += step
-        if is_workday(day):
+        if _workday(day, uncovered):
             left -= 1
     return day
 
@@ -65,8 +82,8 @@ def add_months(day: dt.date, n: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def roll_to_workday(day: dt.date) -> dt.date:
-    while not is_workday(day):
+def roll_to_workday(day: dt.date, uncovered: set[int] | None = None) -> dt.date:
+    while not _workday(day, uncovered):
         day += ONE_DAY
     return day
 
@@ -185,15 +202,22 @@ class DeadlineTable:
         """The deadline of ``period`` for a period starting (or, for ``before``, ending) on ``anchor``."""
         spec, datum, text, checked = self.period_on(period, anchor)
         n = -datum.count if datum.before else datum.count
+        uncovered: set[int] = set()
         if datum.unit == "working_days":
-            due = add_working_days(anchor, n)
+            due = add_working_days(anchor, n, uncovered)
         elif datum.unit == "months":
             due = add_months(anchor, n)
         else:
             due = anchor + dt.timedelta(days=n)
         if datum.roll:
-            due = roll_to_workday(due)
-        return Deadline(period, spec.label, spec.party, due, text, checked, datum.note)
+            due = roll_to_workday(due, uncovered)
+        note = datum.note
+        if uncovered:
+            years = "、".join(str(y) for y in sorted(uncovered))
+            provisional = (f"{years}年的节假日安排不在所装的 chinesecalendar 中，暂按周一至周五为工作日推算；"
+                           "更新该包后运行 dossier rebuild 重算")
+            checked, note = False, "；".join(x for x in (provisional, note) if x)
+        return Deadline(period, spec.label, spec.party, due, text, checked, note)
 
 
 def later(*deadlines: Deadline) -> Deadline:
