@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Collection, Iterator
 from pathlib import Path
+from typing import Any
 
+import chinese_calendar
 import pytest
 
 from safety_rules import Rulebook, campaign_with_dossier, check_plan, load_campaign, plan_campaign
@@ -14,7 +17,7 @@ from safety_rules.dossier._store import Dossier
 from safety_rules.fieldwork._campaign import Campaign
 from safety_rules.fieldwork._plan import PlanFile
 
-from ..conftest import run_cli
+from ..conftest import EXAMPLES, run_cli
 from ..dossier.conftest import WOOD, Events, finding_id, inspection
 
 INSPECTED = dt.date(2024, 9, 27)
@@ -166,3 +169,84 @@ def test_a_mistyped_dossier_path_is_an_error_not_an_empty_dossier(campaign_file:
 def test_as_of_without_a_dossier_is_an_error(campaign_file: Path) -> None:
     code, _, err = run_cli("plan", str(campaign_file), "--as-of", "2024-10-08")
     assert code == 2 and "--dossier" in err
+
+
+# --------------------------------------------------------------------------- the sample re-inspection campaign
+RECHECK_CAMPAIGN = EXAMPLES / "campaigns" / "linyi-2024-10-recheck.yaml"
+DOSSIER_SAMPLE = EXAMPLES / "dossier" / "campaigns.jsonl"
+RECHECK_AS_OF = dt.date(2024, 10, 8)
+
+
+@pytest.fixture(scope="module")
+def sample_dossier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dossier]:
+    db = tmp_path_factory.mktemp("dossier") / "dossier.sqlite3"
+    code, _, err = run_cli("dossier", "record", str(DOSSIER_SAMPLE), "--evidence", str(EXAMPLES / "dossier" / "evidence"),
+                           "--db", str(db))
+    assert code == 0, err
+    d = Dossier(db, read_only=True)
+    yield d
+    d.store.dispose()
+
+
+def _sample_events() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in DOSSIER_SAMPLE.read_text(encoding="utf-8").splitlines()]
+
+
+def _open_major_hazards(events: list[dict[str, Any]], enterprises: Collection[str], as_of: dt.date) -> Counter[str]:
+    """Counted from the event file itself, not from the dossier's projections the planner reads: found by
+    ``as_of`` and not closed (销号 after a passed re-inspection, or closed after a correction on the spot) nor
+    withdrawn by then."""
+    found = {e["payload"]["finding_id"]: e["enterprise"] for e in events if e["kind"] == "finding"
+             and e["enterprise"] in enterprises and e["payload"]["severity"] == "major_hazard"
+             and dt.date.fromisoformat(e["payload"]["date"]) <= as_of}
+    gone = {e["payload"]["finding_id"] for e in events
+            if (e["kind"] in ("finding.closed", "finding.withdrawn")
+                or e["kind"] == "finding.reinspected" and e["payload"]["result"] == "pass")
+            and dt.date.fromisoformat(e["payload"]["date"]) <= as_of}
+    return Counter(enterprise for fid, enterprise in found.items() if fid not in gone)
+
+
+def test_the_sample_recheck_campaign_is_the_dossiers_september_enterprises_on_working_days() -> None:
+    c = load_campaign(RECHECK_CAMPAIGN)
+    september = {e["enterprise"]: e["payload"]["enterprise"] for e in _sample_events()
+                 if e["kind"] == "inspection" and e["payload"]["campaign"] == "2024-09"}
+    assert {e.id: {"id": e.id, "name": e.name, "county": e.county, "industries": e.industries}
+            for e in c.file.enterprises} == {k: {x: v[x] for x in ("id", "name", "county", "industries")}
+                                             for k, v in september.items()}
+    # the dossier supplies the priorities: the file states none
+    assert all((e.open_major_hazards, e.recheck_due) == (0, None) for e in c.file.enterprises)
+    assert all(chinese_calendar.is_workday(day) for day in c.days)
+    assert dt.date(2024, 10, 12) in c.days  # Saturday, a 调休 working day after National Day
+    sample = load_campaign(EXAMPLES / "campaigns" / "linyi-2017-09.yaml")
+    assert c.file.counties == sample.file.counties and c.file.travel == sample.file.travel
+    assert ([(t.id, t.specialty, [(o.id, o.name, o.certificate) for o in t.officers]) for t in c.file.teams]
+            == [(t.id, t.specialty, [(o.id, o.name, o.certificate) for o in t.officers]) for t in sample.file.teams])
+
+
+def test_the_sample_recheck_campaign_plans_the_dossiers_priorities(sample_dossier: Dossier) -> None:
+    c = campaign_with_dossier(load_campaign(RECHECK_CAMPAIGN), sample_dossier, RECHECK_AS_OF)
+    events = _sample_events()
+    hazards = _open_major_hazards(events, c.enterprise, RECHECK_AS_OF)
+    found_on = {e["payload"]["finding_id"]: dt.date.fromisoformat(e["payload"]["date"])
+                for e in events if e["kind"] == "finding"}
+    due: dict[str, dt.date] = {}
+    for item in sample_dossier.due(c.days[-1]):
+        if (item.subject == "finding" and item.period in ("reinspection", "resumption-review")
+                and item.enterprise_id in c.enterprise and found_on[item.subject_id] <= RECHECK_AS_OF):
+            due[item.enterprise_id] = min(item.due_on, due.get(item.enterprise_id, item.due_on))
+    assert {e.id: e.open_major_hazards for e in c.file.enterprises if e.open_major_hazards} == dict(hazards)
+    assert {e.id: e.recheck_due for e in c.file.enterprises if e.recheck_due and e.recheck_due <= c.days[-1]} == due
+    deadlines = {e.id: d for e in c.file.enterprises if (d := c.deadline(e)) is not None}
+    overdue = {e.id for e in c.file.enterprises if c.overdue(e)}
+    assert deadlines and overdue and hazards  # the sample exercises each kind of priority
+
+    plan = plan_campaign(c)
+    assert plan.status == "planned", plan.explanation and plan.explanation.text
+    visited = {v.enterprise: v for v in plan.visits}
+    assert set(hazards) <= set(visited)
+    assert all(visited[eid].date <= day for eid, day in deadlines.items())
+    assert check_plan(c, PlanFile(campaign=plan.campaign, team_days=plan.team_days)).ok
+    priorities = {eid: v.priority for eid, v in visited.items() if v.priority}
+    assert priorities == {e.id: c.priority_text(e) for e in c.file.enterprises if c.is_priority(e)}
+    assert len(priorities) == len(set(hazards) | set(deadlines) | overdue)
+    assert len(plan.priority_sources) == len(c.file.enterprises)  # the dossier knows every one
