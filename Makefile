@@ -51,6 +51,8 @@ demo: $(STAMP)
 	$(BIN)/safety-rules report 2024-09 --compare 2024-06 --as-of 2025-06-30 --db $(DEMO_DOSSIER) --format html --output var/report-2024-09.html
 	$(BIN)/safety-rules dossier due --as-of 2024-10-08 --within 3 --db $(DEMO_DOSSIER)
 	$(BIN)/safety-rules dossier warnings --as-of 2024-12-31 --db $(DEMO_DOSSIER)
+	@echo "== the October 2024 re-inspection campaign, its priorities from the dossier (open major hazards, re-inspections due)"
+	$(BIN)/safety-rules plan examples/campaigns/linyi-2024-10-recheck.yaml --dossier $(DEMO_DOSSIER) --as-of 2024-10-08
 
 test: $(STAMP) lint
 	$(BIN)/safety-rules check rules/
