@@ -180,8 +180,8 @@ RECHECK_AS_OF = dt.date(2024, 10, 8)
 @pytest.fixture(scope="module")
 def sample_dossier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dossier]:
     db = tmp_path_factory.mktemp("dossier") / "dossier.sqlite3"
-    code, _, err = run_cli("dossier", "record", str(DOSSIER_SAMPLE), "--evidence", str(EXAMPLES / "dossier" / "evidence"),
-                           "--db", str(db))
+    code, _, err = run_cli("dossier", "record", str(DOSSIER_SAMPLE),
+                           "--evidence", str(EXAMPLES / "dossier" / "evidence"), "--db", str(db))
     assert code == 0, err
     d = Dossier(db, read_only=True)
     yield d
