@@ -60,8 +60,8 @@ ByOption = Annotated[str | None, typer.Option("--by", help="who records it")]
 
 
 class _Records:
-    """What the log holds as of one verified head: effective evaluations, open assignments,
-    confirmations and status changes."""
+    """What the log holds as of one verified head: effective evaluations, open assignments and status
+    changes; the confirmations as of each scoring day."""
 
     def __init__(self, log: str | None, no_verify: bool, *, write: bool = False) -> None:
         self.evaluation_log = EvaluationLog(log, read_only=not write)
@@ -79,11 +79,11 @@ class _Records:
         self.upto = upto
         self.evaluations: list[EvaluationRecord] = self.evaluation_log.effective(upto=upto)
         self.held = self.registry.held(upto)
-        self.confirmations = self.registry.confirmations(upto)
         self.status = self.registry.status(upto)
 
     def scores(self, experts: list[Expert], policy: Policy, on: dt.date) -> dict[str, ExpertScore]:
-        return expert_scores(experts, self.evaluations, policy, on=on, confirmations=self.confirmations,
+        confirmations = self.registry.confirmations(self.upto, on)
+        return expert_scores(experts, self.evaluations, policy, on=on, confirmations=confirmations,
                              status=self.status)
 
 

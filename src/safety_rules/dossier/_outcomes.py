@@ -13,10 +13,12 @@ A step that settles such a finding appends the registry's ``outcome`` event in t
 - ``finding.withdrawn`` (撤销 by 复议, a court or the authority): ``confirmed: false``, ``by:
   withdrawal``, the decision's number.
 
-The first of these settles the expert finding; the registry holds one outcome per finding, so a later
-step (a decision after a failed re-inspection, a withdrawal after a decision) adds none. Outcomes are
-decided while the batch is applied to the read tables, never when they are rebuilt or the events folded
-again, so neither ever appends one.
+The first of these settles the expert finding. A later withdrawal of a finding whose outcome on record
+confirms it (a withdrawal after a decision or a re-inspection) appends a correction (``corrects``: the
+outcome's ``by``) that the scores count from its date on; any other later step (a decision after a failed
+re-inspection, anything after a withdrawal) adds none, as the registry would refuse it
+(:data:`~safety_rules.experts._records.CORRECTIONS`). Outcomes are decided while the batch is applied to
+the read tables, never when they are rebuilt or the events folded again, so neither ever appends one.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
-from ..experts._records import OUTCOMES, FindingOutcome, finding_ids, outcome_state, project_outcomes
+from ..experts._records import CORRECTIONS, OUTCOMES, FindingOutcome, finding_ids, outcome_state, project_outcomes
 from ..shared._errors import DossierError, NotFoundError, did_you_mean
 from ..shared._events import Event, NewEvent, Projection
 from ._model import CaseRecord, Decided, FindingIssued, FindingRecord, Reinspected, Withdrawn
@@ -60,7 +62,7 @@ class OutcomeLinks:
 
     def __init__(self) -> None:
         self.conn: Connection
-        self.state: dict[str, tuple[str, int | None]] = {}  # expert finding id → (enterprise, outcome seq)
+        self.state: dict[str, tuple[str, FindingOutcome | None]] = {}  # expert finding → (enterprise, latest outcome)
         self.outcomes: list[FindingOutcome] = []
 
     def load(self, conn: Connection, payloads: Sequence[BaseModel]) -> None:
@@ -86,13 +88,15 @@ class OutcomeLinks:
         for expert_finding, confirmed, by, decided_on, reference in settled(world, payload):
             if expert_finding not in self.state:  # linked by an earlier batch
                 self.state.update(outcome_state(self.conn, [expert_finding]))
-            about, outcome = self.state.get(expert_finding, ("", None))
-            if outcome is not None:
-                continue  # settled already: the registry keeps the first outcome
-            self.state[expert_finding] = (about, event.seq)
-            self.outcomes.append(FindingOutcome.model_validate({
+            about, latest = self.state.get(expert_finding, ("", None))
+            if latest is not None and (latest.by, by) not in CORRECTIONS:
+                continue  # settled already, and this step does not correct it
+            outcome = FindingOutcome.model_validate({
                 "finding_id": expert_finding, "confirmed": confirmed, "by": by, "decided_on": decided_on,
-                "reference": reference, "source": f"{event.stream}#{event.seq}", "recorded_by": RECORDED_BY}))
+                "reference": reference, "source": f"{event.stream}#{event.seq}", "recorded_by": RECORDED_BY,
+                "corrects": None if latest is None else latest.by})
+            self.state[expert_finding] = (about, outcome)
+            self.outcomes.append(outcome)
 
     def follow(self, _written: Sequence[Event]) -> tuple[list[NewEvent], Projection]:
-        return [NewEvent(OUTCOMES, "outcome", o.model_dump(mode="json")) for o in self.outcomes], project_outcomes
+        return [NewEvent(OUTCOMES, "outcome", o.payload()) for o in self.outcomes], project_outcomes

@@ -16,9 +16,13 @@ lists every payload field.
     ``finding``: what an expert found on a case (a finding id, the rule it concerns);
     ``outcome``: whether enforcement confirmed it, at re-inspection or in the penalty
     decision (or did not: the enforcement finding withdrawn), with the document it rests on.
-    The dossier emits outcomes for its findings linked to an expert finding
-    (:func:`outcome_state`, :func:`project_outcomes`); the registry scores the share confirmed
-    (``scoring.parts.confirmed``). Read table ``expert_finding_index``.
+    A later outcome supersedes the earlier one only as a correction (:data:`CORRECTIONS`): it
+    names the ``by`` it corrects in ``corrects`` and is dated on or after it; both stay on
+    record and the scores count the latest one dated by the scoring day. The dossier emits
+    outcomes for its findings linked to an expert finding (:func:`outcome_state`,
+    :func:`project_outcomes`); the registry scores the share confirmed
+    (``scoring.parts.confirmed``). Read table ``expert_finding_index`` (its ``outcome_seq`` and
+    ``confirmed`` are those of the latest outcome).
 
 ``experts/status``
     ``suspension``: an expert suspended by their score; ``reinstatement``: the suspension
@@ -137,17 +141,40 @@ class ExpertFinding(_Payload):
     recorded_by: str = Id
 
 
+OutcomeBy = Literal["re-inspection", "penalty-decision", "withdrawal"]
+
+# The corrections the registry accepts, (``by`` of the outcome on record, ``by`` of the correction) → the
+# ``confirmed`` the correction must carry: a confirmation undone by the enforcement finding's 撤销 (复议, a
+# court, the authority). A confirmation after a confirmation changes nothing the scores count, and a
+# withdrawal is final: a finding raised again is a new finding.
+CORRECTIONS: dict[tuple[str, str], bool] = {("penalty-decision", "withdrawal"): False,
+                                            ("re-inspection", "withdrawal"): False}
+
+
 class FindingOutcome(_Payload):
     """Payload of an ``outcome`` event: whether enforcement confirmed a finding (emitted by the dossier)."""
 
     finding_id: str = Id
     confirmed: bool = Field(description="upheld (true) or not (false)")
-    by: Literal["re-inspection", "penalty-decision", "withdrawal"] = Field(
+    by: OutcomeBy = Field(
         description="复查, 行政处罚决定, or withdrawal: the enforcement finding 撤销 (复议, a court, the authority)")
     decided_on: dt.date
     reference: str = Field(min_length=1, description="the document: 复查意见书, 行政处罚决定书 or 撤销 decision number")
     source: str | None = Field(default=None, description="where it came from, e.g. dossier/LY-001#seq 42")
     recorded_by: str = Id
+    corrects: OutcomeBy | None = Field(default=None, description=(
+        "the ``by`` of the outcome on record that this one corrects (null for a finding's first outcome)"))
+
+    def payload(self) -> dict[str, Any]:
+        """The event payload: ``corrects`` only on a correction, so a first outcome reads as before corrections."""
+        dumped = self.model_dump(mode="json")
+        if self.corrects is None:
+            del dumped["corrects"]
+        return dumped
+
+    def describe(self) -> str:
+        return (f"{self.by} of {self.decided_on} ({self.reference}, "
+                f"{'confirmed' if self.confirmed else 'not confirmed'})")
 
 
 class Reinstatement(_Payload):
@@ -220,38 +247,79 @@ def _project_assignments(conn: Connection, events: Sequence[Event]) -> None:
             "withdrawn_seq": None}])
 
 
+def _latest_outcomes(conn: Connection, ids: Iterable[str]) -> dict[str, FindingOutcome]:
+    """The latest outcome on record of each of ``ids`` that has one (the read table's ``outcome_seq``)."""
+    t, e = finding_table.c, events_table.c
+    rows = conn.execute(select(t.finding_id, e.payload).join(events_table, e.seq == t.outcome_seq)
+                        .where(t.finding_id.in_(sorted(set(ids)))))
+    return {r.finding_id: FindingOutcome.model_validate(json.loads(r.payload)) for r in rows}
+
+
+def correction_refusal(latest: FindingOutcome | None, new: FindingOutcome) -> str | None:
+    """Why ``new`` cannot follow ``latest`` (the finding's outcome on record, None while undecided); None if it
+    can: a first outcome that corrects nothing, or a correction of :data:`CORRECTIONS` dated on or after the
+    outcome it corrects."""
+    f = new.finding_id
+    if latest is None:
+        if new.corrects is not None:
+            return f"finding {f} has no outcome for {new.describe()} to correct (it names corrects: {new.corrects})"
+        return None
+    on_record = f"finding {f} already has an outcome, {latest.describe()}"
+    allowed = " or ".join(f"{b} correcting {a}" for a, b in CORRECTIONS if a == latest.by) or "none: it is final"
+    if new.corrects is None:
+        return (f"{on_record}: {new.describe()} would be a second outcome; a correction names the outcome it "
+                f"corrects (corrects: {latest.by}); allowed after {latest.by}: {allowed}")
+    if new.corrects != latest.by:
+        return f"{on_record}, not {new.corrects}: {new.describe()} names corrects: {new.corrects}"
+    if (latest.by, new.by) not in CORRECTIONS:
+        return f"{on_record}: {new.describe()} cannot correct it; allowed after {latest.by}: {allowed}"
+    if new.confirmed != CORRECTIONS[(latest.by, new.by)]:
+        expected = "confirmed" if CORRECTIONS[(latest.by, new.by)] else "not confirmed"
+        return f"{on_record}: {new.describe()} must be {expected} to correct it"
+    if new.decided_on < latest.decided_on:
+        return f"{on_record}: {new.describe()} is dated before the outcome it corrects"
+    return None
+
+
 def project_outcomes(conn: Connection, events: Sequence[Event]) -> None:
     t = finding_table.c
+    wanted = [e.payload["finding_id"] for e in events]
+    rows = conn.execute(select(t.finding_id, t.seq, t.outcome_seq).where(t.finding_id.in_(set(wanted)))).all()
+    on_record = {r.finding_id: r.seq for r in rows}
+    latest = _latest_outcomes(conn, [r.finding_id for r in rows if r.outcome_seq is not None])
     for e in events:
         p = e.payload
-        row = conn.execute(select(finding_table).where(t.finding_id == p["finding_id"])).first()
         if e.kind == "finding":
-            if row is not None:
-                raise RegistryLogError(f"finding {p['finding_id']} is already on record (seq {row.seq})",
-                                       record=p["finding_id"])
+            if p["finding_id"] in on_record:
+                raise RegistryLogError(f"finding {p['finding_id']} is already on record (seq "
+                                       f"{on_record[p['finding_id']]})", record=p["finding_id"])
             conn.execute(finding_table.insert(), [{"finding_id": p["finding_id"], "seq": e.seq, "case_id": p["case_id"],
                                                    "expert_id": p["expert_id"], "outcome_seq": None,
                                                    "confirmed": None}])
-        elif row is None:
+            on_record[p["finding_id"]] = e.seq
+            continue
+        if p["finding_id"] not in on_record:
             raise NotFoundError(f"no finding {p['finding_id']!r} for this outcome", record=p["finding_id"])
-        elif row.outcome_seq is not None:
-            raise RegistryLogError(f"finding {p['finding_id']} already has an outcome (seq {row.outcome_seq})",
-                                   record=p["finding_id"])
-        else:
-            conn.execute(update(finding_table).where(t.finding_id == p["finding_id"])
-                         .values(outcome_seq=e.seq, confirmed=str(p["confirmed"]).lower()))
+        outcome = FindingOutcome.model_validate(p)
+        refusal = correction_refusal(latest.get(outcome.finding_id), outcome)
+        if refusal is not None:
+            raise RegistryLogError(refusal, record=outcome.finding_id)
+        latest[outcome.finding_id] = outcome
+        conn.execute(update(finding_table).where(t.finding_id == p["finding_id"])
+                     .values(outcome_seq=e.seq, confirmed=str(p["confirmed"]).lower()))
 
 
-def outcome_state(conn: Connection, finding_ids: Iterable[str]) -> dict[str, tuple[str, int | None]]:
-    """The expert findings on record among ``finding_ids``: each one's enterprise and outcome seq (None while
+def outcome_state(conn: Connection, finding_ids: Iterable[str]) -> dict[str, tuple[str, FindingOutcome | None]]:
+    """The expert findings on record among ``finding_ids``: each one's enterprise and latest outcome (None while
     undecided)."""
     ids = sorted(set(finding_ids))
     if not ids:
         return {}
     t, e = finding_table.c, events_table.c
     rows = conn.execute(select(t.finding_id, t.outcome_seq, e.payload).join(events_table, e.seq == t.seq)
-                        .where(t.finding_id.in_(ids)))
-    return {r.finding_id: (str(json.loads(r.payload)["enterprise_id"]), r.outcome_seq) for r in rows}
+                        .where(t.finding_id.in_(ids))).all()
+    latest = _latest_outcomes(conn, [r.finding_id for r in rows if r.outcome_seq is not None])
+    return {r.finding_id: (str(json.loads(r.payload)["enterprise_id"]), latest.get(r.finding_id)) for r in rows}
 
 
 def finding_ids(conn: Connection) -> list[str]:
@@ -354,23 +422,28 @@ class RegistryLog:
                         outcomes: Sequence[FindingOutcome] = ()) -> list[Event]:
         """Record findings, then outcomes (an outcome may name a finding of the same call), in one transaction."""
         return self._append([*(NewEvent(OUTCOMES, "finding", f.model_dump(mode="json")) for f in findings),
-                             *(NewEvent(OUTCOMES, "outcome", o.model_dump(mode="json")) for o in outcomes)],
+                             *(NewEvent(OUTCOMES, "outcome", o.payload()) for o in outcomes)],
                             project_outcomes)
 
-    def confirmations(self, upto: int | None = None) -> list[Confirmation]:
-        """Per (case, expert): how many findings enforcement decided on, and how many it confirmed."""
+    def confirmations(self, upto: int | None = None, on: dt.date | None = None) -> list[Confirmation]:
+        """Per (case, expert): how many findings enforcement decided on, and how many it confirmed, each by its
+        latest outcome dated on or before ``on`` (default: every outcome on record)."""
         findings: dict[str, ExpertFinding] = {}
-        counts: dict[tuple[str, str], list[int]] = {}
+        latest: dict[str, FindingOutcome] = {}
         for e in self.store.events(stream=OUTCOMES, upto=upto):
             if e.kind == "finding":
                 f = _payload(ExpertFinding, e)
                 findings[f.finding_id] = f
             else:
                 o = _payload(FindingOutcome, e)
-                f = findings[o.finding_id]
-                tally = counts.setdefault((f.case_id, f.expert_id), [0, 0])
-                tally[0] += int(o.confirmed)
-                tally[1] += 1
+                if on is None or o.decided_on <= on:
+                    latest[o.finding_id] = o
+        counts: dict[tuple[str, str], list[int]] = {}
+        for o in latest.values():
+            f = findings[o.finding_id]
+            tally = counts.setdefault((f.case_id, f.expert_id), [0, 0])
+            tally[0] += int(o.confirmed)
+            tally[1] += 1
         return [Confirmation(case_id=c, expert_id=x, confirmed=n, decided=d) for (c, x), (n, d) in counts.items()]
 
     # ----------------------------------------------------------------- status
