@@ -101,6 +101,51 @@ def test_findings_and_outcomes(url: str) -> None:
     assert len(log.confirmations()) == 1  # the refused batches wrote nothing
 
 
+def test_a_withdrawal_corrects_a_confirmed_outcome_and_counts_from_its_date(url: str) -> None:
+    log = RegistryLog(url)
+    log.record_outcomes([ExpertFinding(finding_id="F0", case_id="A", expert_id="X", enterprise_id="ENT-A",
+                                       case_date=DAY, description="20区电气设备非防爆型", recorded_by="李")])
+    decided, withdrawn_on = DAY + dt.timedelta(30), DAY + dt.timedelta(90)
+    decision = FindingOutcome(finding_id="F0", confirmed=True, by="penalty-decision", decided_on=decided,
+                              reference="临安监罚〔2017〕8号", recorded_by="李")
+    withdrawal = FindingOutcome(finding_id="F0", confirmed=False, by="withdrawal", decided_on=withdrawn_on,
+                                reference="临政复决〔2017〕3号", recorded_by="李", corrects="penalty-decision")
+    with pytest.raises(RegistryLogError, match="F0 has no outcome for withdrawal .* to correct"):
+        log.record_outcomes(outcomes=[withdrawal])
+    log.record_outcomes(outcomes=[decision])
+    both = r"penalty-decision of 2017-10-05 \(临安监罚〔2017〕8号, confirmed\).*withdrawal of {} \(临政复决〔2017〕3号"
+    refused = {
+        "would be a second outcome": withdrawal.model_copy(update={"corrects": None}),
+        "names corrects: re-inspection, not penalty-decision": withdrawal.model_copy(update={"corrects": "re-inspection"}),
+        "dated before the outcome it corrects": withdrawal.model_copy(update={"decided_on": decided - dt.timedelta(1)}),
+        "must be not confirmed": withdrawal.model_copy(update={"confirmed": True}),
+    }
+    for why, outcome in refused.items():
+        with pytest.raises(RegistryLogError, match=both.format(outcome.decided_on) + f".*{why}"):
+            log.record_outcomes(outcomes=[outcome])
+    with pytest.raises(RegistryLogError, match="re-inspection of .* cannot correct it; allowed after "
+                                               "penalty-decision: withdrawal correcting penalty-decision"):
+        log.record_outcomes(outcomes=[decision.model_copy(update={"by": "re-inspection", "corrects":
+                                                                  "penalty-decision"})])
+    log.record_outcomes(outcomes=[withdrawal])
+    assert [o.payload["by"] for o in log.store.events(stream="experts/outcomes", kind="outcome")] == [
+        "penalty-decision", "withdrawal"]  # both on record
+    with pytest.raises(RegistryLogError, match="allowed after withdrawal: none: it is final"):
+        log.record_outcomes(outcomes=[decision.model_copy(update={"decided_on": withdrawn_on, "corrects":
+                                                                  "withdrawal"})])
+
+    def tally(on: dt.date | None) -> list[tuple[int, int]]:
+        return [(c.confirmed, c.decided) for c in log.confirmations(on=on)]
+
+    assert tally(decided - dt.timedelta(1)) == []  # an outcome dated after the scoring day does not count yet
+    assert tally(decided) == tally(withdrawn_on - dt.timedelta(1)) == [(1, 1)]
+    assert tally(withdrawn_on) == tally(None) == [(0, 1)]
+    before = _rows(url)
+    assert [r[-2:] for r in before[1]] == [(3, "false")]  # the read table holds the correction
+    log.rebuild_indexes()
+    assert _rows(url) == before
+
+
 def test_reinstatement_follows_a_suspension(url: str) -> None:
     log = RegistryLog(url)
     with pytest.raises(RegistryLogError, match="not suspended"):

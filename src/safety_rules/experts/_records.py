@@ -270,7 +270,7 @@ def correction_refusal(latest: FindingOutcome | None, new: FindingOutcome) -> st
         return (f"{on_record}: {new.describe()} would be a second outcome; a correction names the outcome it "
                 f"corrects (corrects: {latest.by}); allowed after {latest.by}: {allowed}")
     if new.corrects != latest.by:
-        return f"{on_record}, not {new.corrects}: {new.describe()} names corrects: {new.corrects}"
+        return f"{on_record}: {new.describe()} names corrects: {new.corrects}, not {latest.by}"
     if (latest.by, new.by) not in CORRECTIONS:
         return f"{on_record}: {new.describe()} cannot correct it; allowed after {latest.by}: {allowed}"
     if new.confirmed != CORRECTIONS[(latest.by, new.by)]:
