@@ -186,6 +186,36 @@ def test_recorded_assignments_count_in_the_next_match(tmp_path: Path) -> None:
     assert len(json.loads(out)) == seats - 1
 
 
+def test_a_correction_in_an_outcomes_file_counts_from_its_date_and_a_bad_one_names_its_line(tmp_path: Path) -> None:
+    log = f"sqlite:///{tmp_path / 'e.sqlite3'}"
+    run("experts", "evaluate", "--file", EVALUATIONS, "--log", log)
+    assert run("experts", "outcomes", "--file", str(EXAMPLES / "cases" / "outcomes.yaml"), "--log", log)[0] == 0
+    correction = tmp_path / "correction.yaml"
+
+    def withdraw(on: str) -> tuple[int, str, str]:
+        correction.write_text("outcomes:\n"
+                              "  - {finding_id: F-2017-A03-1, confirmed: false, by: withdrawal, decided_on: " + on
+                              + ",\n     reference: 临政复决〔2017〕3号, corrects: penalty-decision, recorded_by: 王}\n",
+                              encoding="utf-8")
+        return run("experts", "outcomes", "--file", str(correction), "--log", log)
+
+    code, _, err = withdraw("2017-05-19")
+    assert code == 2 and f"{correction}:2" in err and "penalty-decision of 2017-05-20" in err
+    assert "dated before the outcome it corrects" in err
+    code, out, _ = withdraw("2017-07-01")
+    assert code == 0 and "outcome F-2017-A03-1" in out
+
+    def case_a03(on: str) -> dict[str, float]:
+        scores = json.loads(run("experts", "scores", "--log", log, "--as-of", on, "-f", "json")[1])
+        d03 = next(s for s in scores if s["expert_id"] == "EXP-D03")
+        parts: dict[str, float] = next(x["parts"] for x in d03["counted"] if x["case_id"] == "CASE-2017-A03")
+        return parts
+
+    # two findings on the case, both confirmed (5), then one of them withdrawn: 1 + 4 × 1/2 = 3
+    assert case_a03("2017-06-30")["confirmed"] == 5
+    assert case_a03("2017-07-01")["confirmed"] == 3
+
+
 def test_outcomes_and_reinstatement(tmp_path: Path) -> None:
     log = f"sqlite:///{tmp_path / 'e.sqlite3'}"
     run("experts", "evaluate", "--file", EVALUATIONS, "--log", log)

@@ -30,9 +30,10 @@ from ..experts._registry import (
     load_policy,
 )
 from ..experts._scores import ExpertScore, expert_scores, reinstatement_refusal
-from ..shared._errors import did_you_mean
+from ..shared._errors import NotFoundError, RegistryLogError, did_you_mean
 from ..shared._events import KEY_VARIABLE, LOCATION_VARIABLE
 from ..shared._validation import load_model, schema_error, validate
+from ..shared._yaml import line_of
 from ._app import AsOfOption, Format, FormatOption, app, day, err, fail, handled, known_industries, out, print_json
 
 experts_app = typer.Typer(no_args_is_help=True, help=(
@@ -412,9 +413,16 @@ def outcomes(
     log: LogOption = None,
 ) -> None:
     """Record what experts found on cases and whether enforcement confirmed it (all of the file, or nothing)."""
-    model, _ = load_model(OutcomeFile, file)
+    model, raw = load_model(OutcomeFile, file)
     registry = RegistryLog(log)
-    events = registry.record_outcomes(model.findings, model.outcomes)
+    try:
+        events = registry.record_outcomes(model.findings, model.outcomes)
+    except (NotFoundError, RegistryLogError) as exc:
+        at = exc.context.get("batch_index")
+        if at is None:
+            raise
+        n = len(model.findings)
+        raise exc.located(path=file, line=line_of(raw, ["findings", at] if at < n else ["outcomes", at - n])) from None
     for e in events:
         out.print(f"recorded seq {e.seq}: {e.kind} {e.payload['finding_id']}", highlight=False)
 

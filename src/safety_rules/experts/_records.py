@@ -282,6 +282,8 @@ def correction_refusal(latest: FindingOutcome | None, new: FindingOutcome) -> st
 
 
 def project_outcomes(conn: Connection, events: Sequence[Event]) -> None:
+    """Check and index findings and outcomes; a refusal names the event's place in the batch (``batch_index``),
+    so that a file's line can be given."""
     t = finding_table.c
     wanted = [e.payload["finding_id"] for e in events]
     rows = conn.execute(select(t.finding_id, t.seq, t.outcome_seq).where(t.finding_id.in_(set(wanted)))).all()
@@ -292,18 +294,20 @@ def project_outcomes(conn: Connection, events: Sequence[Event]) -> None:
         if e.kind == "finding":
             if p["finding_id"] in on_record:
                 raise RegistryLogError(f"finding {p['finding_id']} is already on record (seq "
-                                       f"{on_record[p['finding_id']]})", record=p["finding_id"])
+                                       f"{on_record[p['finding_id']]})", record=p["finding_id"],
+                                       batch_index=e.seq - events[0].seq)
             conn.execute(finding_table.insert(), [{"finding_id": p["finding_id"], "seq": e.seq, "case_id": p["case_id"],
                                                    "expert_id": p["expert_id"], "outcome_seq": None,
                                                    "confirmed": None}])
             on_record[p["finding_id"]] = e.seq
             continue
         if p["finding_id"] not in on_record:
-            raise NotFoundError(f"no finding {p['finding_id']!r} for this outcome", record=p["finding_id"])
+            raise NotFoundError(f"no finding {p['finding_id']!r} for this outcome", record=p["finding_id"],
+                                batch_index=e.seq - events[0].seq)
         outcome = FindingOutcome.model_validate(p)
         refusal = correction_refusal(latest.get(outcome.finding_id), outcome)
         if refusal is not None:
-            raise RegistryLogError(refusal, record=outcome.finding_id)
+            raise RegistryLogError(refusal, record=outcome.finding_id, batch_index=e.seq - events[0].seq)
         latest[outcome.finding_id] = outcome
         conn.execute(update(finding_table).where(t.finding_id == p["finding_id"])
                      .values(outcome_seq=e.seq, confirmed=str(p["confirmed"]).lower()))

@@ -49,8 +49,9 @@ can print each one as ``path:line: rule-id: message``.
         │                           corrected record
         └── RegistryLogError        an assignment, withdrawal, finding, outcome, suspension or
                                     reinstatement the expert registry refuses: an expert already
-                                    on the case, an assignment already withdrawn, an outcome
-                                    given twice, a reinstatement before its time
+                                    on the case, an assignment already withdrawn, a second
+                                    outcome that corrects nothing (or not as allowed), a
+                                    reinstatement before its time
 
 Messages are English; Chinese appears only where it quotes data (labels, titles,
 citations).
