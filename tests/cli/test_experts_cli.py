@@ -193,10 +193,10 @@ def test_a_correction_in_an_outcomes_file_counts_from_its_date_and_a_bad_one_nam
     correction = tmp_path / "correction.yaml"
 
     def withdraw(on: str) -> tuple[int, str, str]:
-        correction.write_text("outcomes:\n"
-                              "  - {finding_id: F-2017-A03-1, confirmed: false, by: withdrawal, decided_on: " + on
-                              + ",\n     reference: 临政复决〔2017〕3号, corrects: penalty-decision, recorded_by: 王}\n",
-                              encoding="utf-8")
+        correction.write_text(
+            "outcomes:\n  - {finding_id: F-2017-A03-1, confirmed: false, by: withdrawal, decided_on: " + on
+            + ",\n     reference: 临政复决〔2017〕3号, corrects: penalty-decision, recorded_by: 王}\n",
+            encoding="utf-8")
         return run("experts", "outcomes", "--file", str(correction), "--log", log)
 
     code, _, err = withdraw("2017-05-19")

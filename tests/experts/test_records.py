@@ -114,12 +114,11 @@ def test_a_withdrawal_corrects_a_confirmed_outcome_and_counts_from_its_date(url:
         log.record_outcomes(outcomes=[withdrawal])
     log.record_outcomes(outcomes=[decision])
     both = r"penalty-decision of 2017-10-05 \(临安监罚〔2017〕8号, confirmed\).*withdrawal of {} \(临政复决〔2017〕3号"
-    refused = {
-        "would be a second outcome": withdrawal.model_copy(update={"corrects": None}),
-        "names corrects: re-inspection, not penalty-decision": withdrawal.model_copy(update={"corrects": "re-inspection"}),
-        "dated before the outcome it corrects": withdrawal.model_copy(update={"decided_on": decided - dt.timedelta(1)}),
-        "must be not confirmed": withdrawal.model_copy(update={"confirmed": True}),
-    }
+    refused = {why: withdrawal.model_copy(update=change) for why, change in (
+        ("would be a second outcome", {"corrects": None}),
+        ("names corrects: re-inspection, not penalty-decision", {"corrects": "re-inspection"}),
+        ("dated before the outcome it corrects", {"decided_on": decided - dt.timedelta(1)}),
+        ("must be not confirmed", {"confirmed": True}))}
     for why, outcome in refused.items():
         with pytest.raises(RegistryLogError, match=both.format(outcome.decided_on) + f".*{why}"):
             log.record_outcomes(outcomes=[outcome])
