@@ -163,7 +163,7 @@ class FindingOutcome(_Payload):
     source: str | None = Field(default=None, description="where it came from, e.g. dossier/LY-001#seq 42")
     recorded_by: str = Id
     corrects: OutcomeBy | None = Field(default=None, description=(
-        "the ``by`` of the outcome on record that this one corrects (null for a finding's first outcome)"))
+        "the by of the outcome on record that this one corrects (null for a finding's first outcome)"))
 
     def payload(self) -> dict[str, Any]:
         """The event payload: ``corrects`` only on a correction, so a first outcome reads as before corrections."""
@@ -250,9 +250,16 @@ def _project_assignments(conn: Connection, events: Sequence[Event]) -> None:
 def _latest_outcomes(conn: Connection, ids: Iterable[str]) -> dict[str, FindingOutcome]:
     """The latest outcome on record of each of ``ids`` that has one (the read table's ``outcome_seq``)."""
     t, e = finding_table.c, events_table.c
-    rows = conn.execute(select(t.finding_id, e.payload).join(events_table, e.seq == t.outcome_seq)
+    rows = conn.execute(select(t.finding_id, e.seq, e.payload).join(events_table, e.seq == t.outcome_seq)
                         .where(t.finding_id.in_(sorted(set(ids)))))
-    return {r.finding_id: FindingOutcome.model_validate(json.loads(r.payload)) for r in rows}
+    latest = {}
+    for r in rows:
+        try:
+            latest[r.finding_id] = FindingOutcome.model_validate(json.loads(r.payload))
+        except ValidationError as exc:
+            raise LogIntegrityError(f"event seq {r.seq} of {OUTCOMES} is not an outcome ({exc.errors()[0]['msg']}): "
+                                    "the store was altered; run verify", seq=r.seq) from None
+    return latest
 
 
 def correction_refusal(latest: FindingOutcome | None, new: FindingOutcome) -> str | None:
