@@ -55,7 +55,7 @@ demo: $(STAMP)
 	$(BIN)/safety-rules plan examples/campaigns/linyi-2024-10-recheck.yaml --dossier $(DEMO_DOSSIER) --as-of 2024-10-08
 
 test: $(STAMP) lint
-	$(BIN)/safety-rules check rules/
+	$(BIN)/safety-rules check rules/ --mutants
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from safety_rules import Rulebook, check_rulebook
 from safety_rules.revisions._condition_coverage import condition_coverage
-from safety_rules.revisions._mutants import mutation_check
+from safety_rules.revisions._mutants import mutation_check, stale_declarations
 from safety_rules.revisions._vacuity import vacuity_problems
 
 from ..conftest import FIXTURES, run_cli
@@ -52,6 +52,49 @@ def test_without_the_boundary_example_the_mutant_survives(rules_copy: Path) -> N
     assert code == 1
     assert "mining.unpinned: version 2017: no example notices 'mine_slope_height_m >= 200' → " \
            "'mine_slope_height_m > 200'" in out and "[SR603]" in out
+
+
+def _declaring(text: str, rid: str, original: str, mutated: str) -> str:
+    """``text`` (a one-version fixture) renamed to ``rid`` and declaring one mutant equivalent."""
+    return text.replace("mining.boundary-pinned", rid).replace(
+        "    examples:\n", f"    equivalent_mutants:\n      - {{original: \"{original}\", mutated: \"{mutated}\", "
+        "reason: 测试}\n    examples:\n", 1)
+
+
+def test_a_mutant_reviewed_as_equivalent_is_not_reported_and_a_stale_declaration_is(rules_copy: Path) -> None:
+    text = (QUALITY / "boundary_pinned.yaml").read_text(encoding="utf-8")
+    start = text.index("      - name: 恰好200米")
+    end = text.index("      - name:", start + 1)
+    unpinned = text[:start] + text[end:]
+    both = "mine_slope_height_m >= 200"  # the part perturbed, as check --mutants prints it
+    # the surviving '> 200' mutant declared: only '>= 201' is still reported
+    (rules_copy / "mining" / "reviewed.yaml").write_text(
+        _declaring(unpinned, "mining.reviewed", both, "mine_slope_height_m > 200"),
+        encoding="utf-8")
+    # a declaration an example refutes (the boundary example kills it), and one of a mutant that does not exist
+    (rules_copy / "mining" / "refuted.yaml").write_text(
+        _declaring(text, "mining.refuted", both, "mine_slope_height_m > 200"),
+        encoding="utf-8")
+    (rules_copy / "mining" / "phantom.yaml").write_text(
+        _declaring(text, "mining.phantom", both, "mine_slope_height_m >= 300"),
+        encoding="utf-8")
+    report = check_rulebook(rules_copy)
+    assert report.problems == [] and report.book is not None
+    book = report.book
+    reviewed = mutation_check(book, _lineage(book, "mining.reviewed"))  # type: ignore[arg-type]
+    assert [(m.mutated, m.reviewed) for m in reviewed if not m.killed] == [
+        ("mine_slope_height_m > 200", "测试"), ("mine_slope_height_m >= 201", None)]
+    stale = stale_declarations(book, {rid: book.lineage(rid) for rid in  # type: ignore[misc]
+                                      ("mining.reviewed", "mining.refuted", "mining.phantom")})
+    assert {(p.rule_id, p.code) for p in stale} == {("mining.refuted", "SR609"), ("mining.phantom", "SR609")}
+    assert any("an example now kills it" in p.message for p in stale)
+    assert any("no such mutant" in p.message for p in stale)
+    code, out, _ = run_cli("check", str(rules_copy), "--mutants")
+    assert code == 1 and "[SR609]" in out
+    assert "mining.reviewed: version 2017: no example notices 'mine_slope_height_m >= 200' → " \
+           "'mine_slope_height_m >= 201'" in out
+    assert "mining.reviewed: version 2017: no example notices 'mine_slope_height_m >= 200' → " \
+           "'mine_slope_height_m > 200'" not in out
 
 
 def test_condition_coverage_counts_leaves_seen_true_and_false(rules_copy: Path) -> None:

@@ -19,7 +19,7 @@ from ..revisions._condition_coverage import CoverageReport, condition_coverage
 from ..revisions._diff import LEVEL_LABELS, LEVELS, Change, RevisionDiff, diff_trees
 from ..revisions._gate import changelog_entry, gate_problems
 from ..revisions._impact import DEFAULT_CORPUS, KIND_LABELS, Impact, assess_impact, corpus_files, default_dates
-from ..revisions._mutants import Mutant, mutant_problems, mutation_check
+from ..revisions._mutants import Mutant, mutant_problems, mutation_check, stale_declarations
 from ..revisions._trees import read_pair, read_tree, rules_dir_in_repo
 from ..revisions._vacuity import vacuity_problems
 from ..revisions._witness import DEFAULT_BUDGET
@@ -84,7 +84,7 @@ def run_check(report: CheckReport, name: str, opts: CheckOptions) -> int:
                                         code="SR602"))
         if opts.mutants:
             mutants = mutation_check(book)
-            problems += mutant_problems(mutants)
+            problems += mutant_problems(mutants) + stale_declarations(book, mutants=mutants)
         if opts.base:
             problems += _gate(report, opts.base)
     elif opts.coverage or opts.mutants or opts.base:
@@ -99,7 +99,9 @@ def run_check(report: CheckReport, name: str, opts: CheckOptions) -> int:
         summary += (f"; condition coverage {t.percent:.1f}% (leaves seen true and false {t.leaves_covered}/"
                     f"{t.leaves}, {t.leaf_percent:.1f}%)")
     if opts.mutants:
+        reviewed = sum(1 for m in mutants if not m.killed and m.reviewed is not None)
         summary += f"; mutants killed {sum(m.killed for m in mutants)}/{len(mutants)}"
+        summary += f" ({reviewed} reviewed as equivalent)" if reviewed else ""
     summary += f"; rulebook {report.rulebook_version} at {name}{skipped}"
 
     if opts.format == "text":
@@ -148,7 +150,8 @@ def _check_json(report: CheckReport, name: str, problems: list[Problem], warning
     if mutants:
         data["mutants"] = {"total": len(mutants), "killed": sum(m.killed for m in mutants),
                            "surviving": [{"rule_id": m.rule_id, "version": m.version, "sub_item": m.sub_item,
-                                          "original": m.original, "mutated": m.mutated, "line": m.line}
+                                          "original": m.original, "mutated": m.mutated, "line": m.line,
+                                          "reviewed_equivalent": m.reviewed}
                                          for m in mutants if not m.killed]}
     return data
 

@@ -92,7 +92,13 @@ ZH: dict[str, dict[str, str]] = {
         "citations": "引用的义务、罚则、措施等条款",
         "rectification": "整改要求",
         "examples": "示例：事实及应得结果（check 逐一运行）",
+        "equivalent_mutants": "经审查等价的变异（check --mutants 不再报告；失效的声明报 SR609）",
         "note": "版本说明",
+    },
+    "EquivalentMutant": {
+        "original": "被改动的部分，照 check --mutants 的写法",
+        "mutated": "改动后的写法，照 check --mutants 的写法",
+        "reason": "为什么任何可记录的事实都区分不了两者",
     },
     "CitationRef": {
         "document": "法规目录中的文件编号",

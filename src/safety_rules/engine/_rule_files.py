@@ -105,6 +105,15 @@ class Example(_Strict):
         return self
 
 
+class EquivalentMutant(_Strict):
+    """A mutant of the condition reviewed as equivalent: for every value an inspector can record it
+    gives the same result, so no example can kill it (``check --mutants`` then leaves it out)."""
+
+    original: str = Field(min_length=1, description="被改动的部分，照 check --mutants 的写法")
+    mutated: str = Field(min_length=1, description="改动后的写法，照 check --mutants 的写法")
+    reason: str = Field(min_length=1, description="为什么任何可记录的事实都区分不了两者（中文）")
+
+
 class RuleVersion(_Strict):
     version: str = Field(description="label, unique within the lineage")
     effective_from: dt.date
@@ -121,6 +130,8 @@ class RuleVersion(_Strict):
     citations: list[CitationRef] = Field(min_length=1)
     rectification: Rectification
     examples: list[Example] = Field(min_length=2)
+    equivalent_mutants: list[EquivalentMutant] = Field(
+        default_factory=list, description="经审查等价的变异：check --mutants 不再报告，且须仍然存在、仍无示例能发现")
     note: str | None = None
 
 

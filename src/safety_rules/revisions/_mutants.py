@@ -37,6 +37,7 @@ class Mutant:
     path: str
     line: int | None
     killed: bool
+    reviewed: str | None = None  # the reason the rule file gives for declaring it equivalent
 
 
 def _replace(root: Expr, target: Expr, new: Expr) -> Expr:
@@ -122,15 +123,42 @@ def version_mutants(book: Rulebook, lineage: LoadedLineage, version: LoadedVersi
         examples.append((facts, as_of, example.sub_items is not None))
     original = [_result(book, version, Environment(f, d, book.derived, book.tables), s) for f, d, s in examples]
     conditions = list(version.sub_conditions) if version.sub_conditions else [(None, version.when)]
+    declared = {(" ".join(e.original.split()), " ".join(e.mutated.split())): e.reason
+                for e in version.spec.equivalent_mutants}
     found = []
     for sub_item, condition in conditions:
         for before, after, mutated in perturbations(condition):
             mutant = _with_condition(version, sub_item, mutated)
             killed = any(_result(book, mutant, Environment(f, d, book.derived, book.tables), s) != want
                          for (f, d, s), want in zip(examples, original, strict=True))
-            found.append(Mutant(lineage.spec.id, version.spec.version, sub_item, " ".join(before.split()),
-                                " ".join(after.split()), lineage.path, when_line(lineage, version, sub_item), killed))
+            shown = (" ".join(before.split()), " ".join(after.split()))
+            found.append(Mutant(lineage.spec.id, version.spec.version, sub_item, *shown, lineage.path,
+                                when_line(lineage, version, sub_item), killed, declared.get(shown)))
     return found
+
+
+def stale_declarations(book: Rulebook, lineages: dict[str, LoadedLineage] | None = None,
+                       mutants: list[Mutant] | None = None) -> list[Problem]:
+    """Declared equivalent mutants that the condition no longer produces, or that an example kills:
+    a declaration must not outlive the reason it was made for."""
+    chosen = lineages if lineages is not None else {rid: book.lineage(rid) for rid in book.rule_ids}
+    found = mutants if mutants is not None else mutation_check(book, chosen)
+    by_version: dict[tuple[str, str], dict[tuple[str, str], Mutant]] = {}
+    for m in found:
+        by_version.setdefault((m.rule_id, m.version), {})[(m.original, m.mutated)] = m
+    problems = []
+    for lineage in chosen.values():
+        for v in lineage.versions:
+            produced = by_version.get((lineage.spec.id, v.spec.version), {})
+            for e in v.spec.equivalent_mutants:
+                match = produced.get((" ".join(e.original.split()), " ".join(e.mutated.split())))
+                if match is None or match.killed:
+                    why = "no such mutant of this version's condition" if match is None else "an example now kills it"
+                    problems.append(Problem(
+                        f"version {v.spec.version}: equivalent mutant {e.original!r} → {e.mutated!r} is declared, "
+                        f"but {why}: remove the declaration（该等价变异声明已失效，请删去）", path=lineage.path,
+                        line=when_line(lineage, v, None), rule_id=lineage.spec.id, code="SR609"))
+    return problems
 
 
 def mutation_check(book: Rulebook, lineages: dict[str, LoadedLineage] | None = None) -> list[Mutant]:
@@ -141,4 +169,5 @@ def mutation_check(book: Rulebook, lineages: dict[str, LoadedLineage] | None = N
 def mutant_problems(mutants: list[Mutant]) -> list[Problem]:
     return [Problem(f"version {m.version}: {'情形' + m.sub_item + ' ' if m.sub_item else ''}no example notices "
                     f"{m.original!r} → {m.mutated!r}（没有示例能区分这一改动：请补充边界示例）", path=m.path,
-                    line=m.line, rule_id=m.rule_id, code="SR603") for m in mutants if not m.killed]
+                    line=m.line, rule_id=m.rule_id, code="SR603") for m in mutants
+            if not m.killed and m.reviewed is None]

@@ -79,6 +79,7 @@ CODES: dict[str, Code] = {
     "SR606": Code("version-not-bumped", "修订改变评估结果，但 rulebook.yaml 的 version 没有提高"),
     "SR607": Code("changelog-missing", "修订改变评估结果，但 CHANGELOG.md 没有本版本条目或未列出全部变更编号"),
     "SR608": Code("base-unreadable", "比较基准（git 版本或目录）无法读取"),
+    "SR609": Code("equivalent-mutant-stale", "声明为等价的变异已不存在，或已有示例能发现它（应删去该声明）"),
     # -- enterprise files
     "SR701": Code("enterprise-facts", "企业事实文件不符合事实目录：未知事实、类型或取值错误、记录字段错误"),
     "SR702": Code("enterprise-file", "企业文件无法读取或不符合企业文件格式"),
