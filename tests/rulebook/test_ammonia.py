@@ -10,6 +10,7 @@ import datetime as dt
 from safety_rules import Assessment, Enterprise, Finding, Rulebook
 
 from ..conftest import EXAMPLES
+from .reading import CRITERIA_2017, CRITERIA_2023, LAW_2014, LAW_2021, finding, named, texts
 
 ENTERPRISES = EXAMPLES / "enterprises"
 COLD_STORE = "linyi-ammonia-cold-store.yaml"  # LY-NH3-003, 18 t of ammonia, inspected 2017-09-08
@@ -25,10 +26,6 @@ FIRST_GB50072_2021 = dt.date(2021, 12, 1)
 LAST_129 = dt.date(2023, 5, 14)
 FIRST_ORDER_10 = dt.date(2023, 5, 15)
 
-LAW_2014 = "《中华人民共和国安全生产法》(2014年修正)"
-LAW_2021 = "《中华人民共和国安全生产法》(2021年修正)"
-CRITERIA_2017 = "《工贸行业重大生产安全事故隐患判定标准（2017版）》(安监总管四〔2017〕129号)"
-CRITERIA_2023 = "《工贸企业重大事故隐患判定标准》(应急管理部令第10号)"
 SAFETY_CODE = "《冷库安全规程》(GB 28009-2011)"
 DESIGN_2010 = "《冷库设计规范》(GB 50072-2010)"
 DESIGN_2021 = "《冷库设计标准》(GB 50072-2021)"
@@ -49,22 +46,9 @@ def assess(book: Rulebook, file: str, day: dt.date) -> Assessment:
     return book.assess(load(book, file), day)
 
 
-def finding(a: Assessment, rule_id: str) -> Finding:
-    (f,) = [f for f in a.findings if f.rule_id == rule_id]
-    return f
-
-
-def texts(f: Finding, role: str) -> list[str]:
-    return [c.text for c in f.citations if c.role == role]
-
-
 def preferred(f: Finding) -> str:
     (c,) = [c for c in f.citations if c.role == "penalty" and c.preferred]
     return c.text
-
-
-def named(f: Finding) -> list[str]:
-    return [r.name for r in f.records]
 
 
 # ------------------------------------------------------------------ 129号 一、（二） / 第十二条

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from safety_rules import Assessment, Finding, Rulebook, Undetermined
+from safety_rules import Rulebook
 
 from ..conftest import EXAMPLES
+from .reading import CRITERIA_2017, CRITERIA_2023, LAW_2014, LAW_2021, assess, finding, named, texts, undetermined
 
 ENTERPRISES = EXAMPLES / "enterprises"
 WOOD = "linyi-wood-products.yaml"
@@ -22,34 +23,8 @@ FIRST_ORDER_6 = dt.date(2021, 9, 1)
 LAST_129 = dt.date(2023, 5, 14)
 FIRST_ORDER_10 = dt.date(2023, 5, 15)
 
-LAW_2014 = "《中华人民共和国安全生产法》(2014年修正)"
-LAW_2021 = "《中华人民共和国安全生产法》(2021年修正)"
 ORDER_68 = "《严防企业粉尘爆炸五条规定》(国家安全生产监督管理总局令第68号)"
 ORDER_6 = "《工贸企业粉尘防爆安全规定》(应急管理部令第6号)"
-CRITERIA_2017 = "《工贸行业重大生产安全事故隐患判定标准（2017版）》(安监总管四〔2017〕129号)"
-CRITERIA_2023 = "《工贸企业重大事故隐患判定标准》(应急管理部令第10号)"
-
-
-def assess(book: Rulebook, file: str, day: dt.date) -> Assessment:
-    return book.assess(book.load_enterprise(ENTERPRISES / file), day)
-
-
-def finding(a: Assessment, rule_id: str) -> Finding:
-    (f,) = [f for f in a.findings if f.rule_id == rule_id]
-    return f
-
-
-def undetermined(a: Assessment, rule_id: str) -> Undetermined:
-    (u,) = [u for u in a.undetermined if u.rule_id == rule_id]
-    return u
-
-
-def texts(f: Finding, role: str) -> list[str]:
-    return [c.text for c in f.citations if c.role == role]
-
-
-def named(f: Finding) -> list[str]:
-    return [r.name for r in f.records]
 
 
 def test_before_the_2014_law_the_five_provisions_are_the_duty(book: Rulebook) -> None:

@@ -7,17 +7,16 @@ import datetime as dt
 
 import pytest
 
-from safety_rules import Assessment, Enterprise, Finding, Rulebook, check_rulebook
+from safety_rules import Enterprise, Rulebook, check_rulebook
 
 from ..conftest import EXAMPLES, RULES
+from .reading import LAW_2014, LAW_2021, finding, texts
 
 IRON = EXAMPLES / "enterprises" / "linyi-underground-iron-mine.yaml"
 GOLD = EXAMPLES / "enterprises" / "linyi-underground-gold-mine.yaml"
 CRITERIA_98 = "《金属非金属矿山重大生产安全事故隐患判定标准（试行）》(安监总管一〔2017〕98号)"
 CRITERIA_88 = "《金属非金属矿山重大事故隐患判定标准》(矿安〔2022〕88号)"
 SUPPLEMENT_41 = "《金属非金属矿山重大事故隐患判定标准补充情形》(矿安〔2024〕41号)"
-LAW_2014 = "《中华人民共和国安全生产法》(2014年修正)"
-LAW_2021 = "《中华人民共和国安全生产法》(2021年修正)"
 MINE_LAW = "《中华人民共和国矿山安全法》(2009年修正)"
 
 
@@ -29,15 +28,6 @@ def iron(book: Rulebook) -> Enterprise:
 @pytest.fixture(scope="module")
 def gold(book: Rulebook) -> Enterprise:
     return book.load_enterprise(GOLD)
-
-
-def finding(a: Assessment, rule_id: str) -> Finding:
-    (f,) = [f for f in a.findings if f.rule_id == rule_id]
-    return f
-
-
-def texts(f: Finding, role: str | None = None) -> list[str]:
-    return [c.text for c in f.citations if role is None or c.role == role]
 
 
 # ------------------------------------------------------------- 98号 takes effect (2017-09-01)

@@ -7,9 +7,10 @@ import datetime as dt
 
 import pytest
 
-from safety_rules import Assessment, Finding, Rulebook, Undetermined
+from safety_rules import Rulebook
 
 from ..conftest import EXAMPLES
+from .reading import CRITERIA_2017, CRITERIA_2023, LAW_2014, LAW_2021, assess, finding, named, texts, undetermined
 
 ENTERPRISES = EXAMPLES / "enterprises"
 
@@ -21,33 +22,7 @@ FIRST_91 = dt.date(2018, 3, 1)
 LAST_129 = dt.date(2023, 5, 14)
 FIRST_ORDER_10 = dt.date(2023, 5, 15)
 
-LAW_2014 = "《中华人民共和国安全生产法》(2014年修正)"
-LAW_2021 = "《中华人民共和国安全生产法》(2021年修正)"
-CRITERIA_2017 = "《工贸行业重大生产安全事故隐患判定标准（2017版）》(安监总管四〔2017〕129号)"
-CRITERIA_2023 = "《工贸企业重大事故隐患判定标准》(应急管理部令第10号)"
 ORDER_91 = "《冶金企业和有色金属企业安全生产规定》(国家安全监管总局令第91号)"
-
-
-def assess(book: Rulebook, file: str, day: dt.date) -> Assessment:
-    return book.assess(book.load_enterprise(ENTERPRISES / file), day)
-
-
-def finding(a: Assessment, rule_id: str) -> Finding:
-    (f,) = [f for f in a.findings if f.rule_id == rule_id]
-    return f
-
-
-def undetermined(a: Assessment, rule_id: str) -> Undetermined:
-    (u,) = [u for u in a.undetermined if u.rule_id == rule_id]
-    return u
-
-
-def texts(f: Finding, role: str) -> list[str]:
-    return [c.text for c in f.citations if c.role == role]
-
-
-def named(f: Finding) -> list[str]:
-    return [r.name for r in f.records]
 
 
 # ----------------------------------------------------------------------------- steel works

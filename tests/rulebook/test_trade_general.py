@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from safety_rules import Assessment, Enterprise, Finding, Rulebook, Undetermined
+from safety_rules import Assessment, Enterprise, Rulebook
 
 from ..conftest import EXAMPLES
+from .reading import CRITERIA_2017, CRITERIA_2023, LAW_2014, LAW_2021, finding, named, texts, undetermined
 
 ENTERPRISES = EXAMPLES / "enterprises"
 BREWERY = "linyi-brewery.yaml"
@@ -25,11 +26,7 @@ LAST_129 = dt.date(2023, 5, 14)
 FIRST_ORDER_10 = dt.date(2023, 5, 15)
 FIRST_ORDER_13 = dt.date(2024, 1, 1)
 
-LAW_2014 = "《中华人民共和国安全生产法》(2014年修正)"
-LAW_2021 = "《中华人民共和国安全生产法》(2021年修正)"
 SHANDONG = "《山东省安全生产条例》(2021年修订)"
-CRITERIA_2017 = "《工贸行业重大生产安全事故隐患判定标准（2017版）》(安监总管四〔2017〕129号)"
-CRITERIA_2023 = "《工贸企业重大事故隐患判定标准》(应急管理部令第10号)"
 ORDER_59 = "《工贸企业有限空间作业安全管理与监督暂行规定》(国家安全生产监督管理总局令第59号)"
 ORDER_13 = "《工贸企业有限空间作业安全规定》(应急管理部令第13号)"
 
@@ -40,24 +37,6 @@ def load(book: Rulebook, file: str) -> Enterprise:
 
 def assess(book: Rulebook, file: str, day: dt.date) -> Assessment:
     return book.assess(load(book, file), day)
-
-
-def finding(a: Assessment, rule_id: str) -> Finding:
-    (f,) = [f for f in a.findings if f.rule_id == rule_id]
-    return f
-
-
-def undetermined(a: Assessment, rule_id: str) -> Undetermined:
-    (u,) = [u for u in a.undetermined if u.rule_id == rule_id]
-    return u
-
-
-def texts(f: Finding, role: str) -> list[str]:
-    return [c.text for c in f.citations if c.role == role]
-
-
-def named(f: Finding) -> list[str]:
-    return [r.name for r in f.records]
 
 
 # ------------------------------------------------------------------- special operations
